@@ -1,0 +1,83 @@
+"""The `tweet-sentiment` command: generate data, run the pipeline, inspect status, manage the model."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from tweet_sentiment.settings import HOME_ENV_VAR, SOURCE_ENV_VAR, HomeLayout
+
+home_option = click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), envvar=HOME_ENV_VAR, default=None,
+    help=f"Folder for all state (lakehouse, manifest, MLflow, Dagster). Default: ${HOME_ENV_VAR} or ~/.tweet_sentiment.")
+source_option = click.option(
+    "--source", type=click.Path(file_okay=False, path_type=Path), envvar=SOURCE_ENV_VAR, default=None,
+    help=f"Folder the tweet files land in. Default: ${SOURCE_ENV_VAR} or <home>/source.")
+
+
+@click.group()
+def main() -> None:
+    """tweet_sentiment: sentiment toward Twitter/X accounts on Dagster, Spark, Delta Lake and MLflow."""
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@click.option("--tweets", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--files", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+def generate(out: Path, tweets: int, files: int, seed: int) -> None:
+    """Write reproducible synthetic tweet files (JSON lines) into OUT."""
+    from tweet_sentiment.generate import write_source_files
+
+    paths = write_source_files(out, tweets=tweets, files=files, seed=seed)
+    click.echo(f"wrote {tweets} tweets in {len(paths)} files to {out}")
+
+
+@main.command()
+@home_option
+@source_option
+@click.option("--sample-if-empty", type=click.IntRange(min=0), default=0,
+              help="Generate this many sample tweets first when the source folder has no files.")
+def run(home: Path | None, source: Path | None, sample_if_empty: int) -> None:
+    """Ingest every new file in the source folder, as the sensor would, and run each new batch."""
+    from tweet_sentiment.reporting import run_main_job
+
+    sys.exit(run_main_job(HomeLayout.resolve(home), source, sample_if_empty))
+
+
+@main.command()
+@home_option
+def status(home: Path | None) -> None:
+    """List batches, their files, and the ones that exist but were never fully materialized."""
+    from tweet_sentiment.reporting import print_status
+
+    print_status(HomeLayout.resolve(home))
+
+
+@main.command()
+@home_option
+@source_option
+@click.option("--port", type=int, default=3000, show_default=True)
+def dev(home: Path | None, source: Path | None, port: int) -> None:
+    """Start the Dagster UI and daemon (`dagster dev`) on this home, with the sensor watching the source folder."""
+    from tweet_sentiment.instance import prepare_home
+
+    layout = HomeLayout.resolve(home)
+    prepare_home(layout, source)
+    layout.source_dir(source).mkdir(parents=True, exist_ok=True)
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    command = ["dagster", "dev", "-p", str(port)]
+    command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "tweet_sentiment.definitions"]
+    click.echo(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; watching {layout.source_dir(source)}")
+    sys.exit(subprocess.call(command))
+
+
+def _register_subcommands() -> None:
+    from tweet_sentiment.model.cli import model
+
+    main.add_command(model)
+
+
+_register_subcommands()

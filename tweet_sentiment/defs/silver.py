@@ -1,0 +1,78 @@
+"""Silver: one row per @mention with a UTC timestamp and cleaned text; unparseable rows quarantined."""
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import dagster as dg
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from tweet_sentiment.defs.bronze import QUARANTINE_METADATA
+from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
+                                          quarantine_rate_check, schema_check, top_chart)
+from tweet_sentiment.transforms.profiling import null_counts, top_values, value_counts
+from tweet_sentiment.transforms.silver import (mention_counts, silver_mentions, silver_quarantine,
+                                               validate_tweets)
+
+SILVER_SCHEMA = {"timestamp": "timestamp", "mention": "string", "cleaned_text": "string", "sentiment": "string"}
+HANDLE_RULE = "^[a-z0-9_]{1,15}$"
+
+
+class SilverConfig(dg.Config):
+    """Tolerance of the silver quarantine-rate check."""
+
+    max_quarantine_rate: float = 0.05
+
+
+def mention_format_check(mentions: DataFrame) -> dg.AssetCheckResult:
+    """Every stored mention follows Twitter's handle rules, lower-cased."""
+    bad = mentions.where(~F.col("mention").rlike(HANDLE_RULE)).count()
+    return dg.AssetCheckResult(asset_key="silver_mentions", check_name="mention_format", passed=bad == 0,
+                               metadata={"bad_mentions": bad, "rule": HANDLE_RULE})
+
+
+@dg.multi_asset(
+    outs={
+        "silver_mentions": dg.AssetOut(
+            io_manager_key="delta_io_manager", group_name="ingestion", kinds={"spark", "delta"},
+            metadata={"partition_expr": "batch"},
+            description="One row per @mention of each tweet: timestamp (UTC), mention (lower case), "
+                        "cleaned_text without mentions, sentiment, user, source_file."),
+        "silver_quarantine": dg.AssetOut(
+            io_manager_key="delta_io_manager", group_name="ingestion", kinds={"spark", "delta"},
+            metadata={**QUARANTINE_METADATA, "table_slice": {"layer": "silver"}},
+            description="Bronze rows silver rejected (unparseable date, unknown sentiment), with reasons; "
+                        "rows of the shared `quarantine` table where layer = silver."),
+    },
+    ins={"bronze_tweets": dg.AssetIn()},
+    partitions_def=batches,
+    check_specs=[*quality_check_specs("silver_mentions"),
+                 dg.AssetCheckSpec("mention_format", asset="silver_mentions", blocking=True,
+                                   description="Mentions follow Twitter's handle rules, lower case.")],
+    pool="lakehouse_silver",
+)
+def silver(context: dg.AssetExecutionContext, config: SilverConfig,
+           bronze_tweets: DataFrame) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """Parse Twitter dates to UTC, explode mentions, clean the text; Spark built-ins only, no Python UDFs."""
+    rejected_at = F.lit(datetime.now(timezone.utc)).cast("timestamp")
+    validated = validate_tweets(bronze_tweets).persist()
+    reasons = value_counts(validated, "reason")
+    tweets_in = sum(reasons.values())
+    quarantined = tweets_in - reasons.get(None, 0)
+    mentions = silver_mentions(validated).persist()
+    nulls = null_counts(mentions)
+    format_result = mention_format_check(mentions.select("mention"))
+
+    yield dg.Output(mentions, "silver_mentions", metadata={
+        "tweets_in": tweets_in, **mention_counts(validated),
+        "null_counts": counts_table(nulls, "column", "nulls"),
+        "top_20_mentions": top_chart("Top 20 mentions", top_values(mentions, "mention"))})
+    yield dg.Output(silver_quarantine(validated, rejected_at), "silver_quarantine", metadata={
+        "reasons": counts_table({k: v for k, v in reasons.items() if k is not None}, "reason")})
+
+    yield schema_check("silver_mentions", mentions, SILVER_SCHEMA)
+    yield non_null_check("silver_mentions", nulls, ["timestamp", "mention", "cleaned_text"])
+    yield quarantine_rate_check("silver_mentions", quarantined, tweets_in, config.max_quarantine_rate)
+    yield format_result
+    validated.unpersist()

@@ -1,0 +1,129 @@
+"""A Dagster IO manager for Spark DataFrames over Delta tables: one table per asset, partition overwrite only."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from tweet_sentiment.settings import HomeLayout
+
+PARTITION_EXPR_KEY = "partition_expr"
+TABLE_KEY = "delta_table"
+TABLE_SLICE_KEY = "table_slice"
+DEFAULT_PARTITION_COLUMN = "batch"
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+_SAFE_COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+
+
+class UnsafeWriteError(RuntimeError):
+    """A write that could overwrite more than its own partition was refused."""
+
+
+def partition_predicate(values: dict[str, str]) -> str:
+    """`col = 'value' AND ...` for replaceWhere, refusing anything but plain column names and safe values."""
+    if not values:
+        raise UnsafeWriteError("refusing a partition overwrite with an empty predicate: it would replace the table")
+    clauses = []
+    for column, value in sorted(values.items()):
+        if not _SAFE_COLUMN.match(column) or not _SAFE_VALUE.match(value):
+            raise UnsafeWriteError(f"refusing unsafe partition predicate {column}={value!r}")
+        clauses.append(f"`{column}` = '{value}'")
+    return " AND ".join(clauses)
+
+
+def _asset_metadata(context: dg.OutputContext | dg.InputContext) -> dict[str, Any]:
+    """The metadata of the asset that owns the table (for an input: the upstream asset's)."""
+    output = context.upstream_output if isinstance(context, dg.InputContext) else context
+    return dict(output.definition_metadata or {}) if output is not None else {}
+
+
+def table_name(context: dg.OutputContext | dg.InputContext) -> str:
+    """The Delta table of an asset: metadata `delta_table`, else the asset key's last part."""
+    return _asset_metadata(context).get(TABLE_KEY) or context.asset_key.path[-1]
+
+
+def _slice(context: dg.OutputContext | dg.InputContext) -> dict[str, str]:
+    return dict(_asset_metadata(context).get(TABLE_SLICE_KEY) or {})
+
+
+def _partition_column(context: dg.OutputContext | dg.InputContext) -> str:
+    return _asset_metadata(context).get(PARTITION_EXPR_KEY, DEFAULT_PARTITION_COLUMN)
+
+
+class DeltaSparkIOManager(dg.ConfigurableIOManager):
+    """Stores each asset as a Delta table at `<home>/lakehouse/<table>`; a partition overwrites only itself."""
+
+    pyspark: dg.ResourceDependency[LazyPySparkResource]
+    home: str | None = None
+
+    @property
+    def spark(self) -> SparkSession:
+        return self.pyspark.spark_session
+
+    def table_path(self, table: str) -> Path:
+        return HomeLayout.resolve(self.home).table(table)
+
+    def handle_output(self, context: dg.OutputContext, obj: DataFrame | None) -> None:
+        if obj is None:
+            return
+        path = self.table_path(table_name(context))
+        if context.has_asset_partitions:
+            self._write_partition(context, obj, path)
+        else:
+            (obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(path)))
+        context.add_output_metadata(self._write_metadata(path, obj))
+        if obj.is_cached:
+            obj.unpersist()
+
+    def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path) -> None:
+        keys = context.asset_partition_keys
+        if len(keys) != 1:
+            raise UnsafeWriteError(f"write one partition at a time, got {len(keys)} ({keys[:3]}...)")
+        column = _partition_column(context)
+        values = {column: keys[0], **_slice(context)}
+        predicate = partition_predicate(values)
+        for name, value in values.items():
+            if name not in obj.columns:
+                obj = obj.withColumn(name, F.lit(value))
+        # Delta checks every written row against replaceWhere, so rows of another partition fail the write.
+        (obj.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+         .option("mergeSchema", "true").partitionBy(*sorted(values)).save(str(path)))
+        self._verify_write(path, predicate)
+
+    def _verify_write(self, path: Path, predicate: str) -> None:
+        """Check the partition now holds exactly the rows this commit wrote."""
+        written = self._last_commit(path)
+        expected = int(written["operationMetrics"].get("numOutputRows", 0))
+        actual = self.spark.read.format("delta").load(str(path)).where(predicate).count()
+        if actual != expected:
+            raise RuntimeError(f"{path} version {written['version']}: wrote {expected} rows for {predicate} "
+                               f"but the table now holds {actual}; a concurrent writer may have interfered")
+
+    def _last_commit(self, path: Path) -> dict[str, Any]:
+        return DeltaTable.forPath(self.spark, str(path)).history(1).collect()[0].asDict()
+
+    def _write_metadata(self, path: Path, obj: DataFrame) -> dict[str, Any]:
+        commit = self._last_commit(path)
+        rows = int(commit["operationMetrics"].get("numOutputRows", 0))
+        return {
+            "dagster/row_count": rows,
+            "delta_version": int(commit["version"]),
+            "delta_path": dg.MetadataValue.path(str(path)),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(f.name, f.dataType.simpleString()) for f in obj.schema.fields]),
+        }
+
+    def load_input(self, context: dg.InputContext) -> DataFrame:
+        path = self.table_path(table_name(context))
+        frame = self.spark.read.format("delta").load(str(path))
+        filters = _slice(context)
+        for column, value in filters.items():
+            frame = frame.where(F.col(column) == value)
+        if context.has_asset_partitions:
+            frame = frame.where(F.col(_partition_column(context)).isin(list(context.asset_partition_keys)))
+        return frame

@@ -1,0 +1,28 @@
+"""Reading lakehouse tables for reports: row counts and quarantine reasons per batch."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+
+def table_exists(spark: SparkSession, path: Path) -> bool:
+    return DeltaTable.isDeltaTable(spark, str(path))
+
+
+def rows_per_batch(spark: SparkSession, path: Path, batches: Sequence[str]) -> int:
+    """Rows of the given batches in a Delta table (0 when the table does not exist yet)."""
+    if not batches or not table_exists(spark, path):
+        return 0
+    return spark.read.format("delta").load(str(path)).where(F.col("batch").isin(list(batches))).count()
+
+
+def quarantine_reasons(spark: SparkSession, path: Path, batches: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(layer, reason, rows) for the given batches, most frequent first."""
+    if not batches or not table_exists(spark, path):
+        return []
+    rows = (spark.read.format("delta").load(str(path)).where(F.col("batch").isin(list(batches)))
+            .groupBy("layer", "reason").count().orderBy(F.desc("count"), "layer", "reason").collect())
+    return [(row["layer"], row["reason"], int(row["count"])) for row in rows]

@@ -1,0 +1,1 @@
+"""The sentiment model: labels, text normalisation, training, sources, MLflow registration and scoring."""

@@ -1,0 +1,47 @@
+"""A loaded sequence classifier whose outputs are read as the seed's NEG/NEU/POS labels."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from tweet_sentiment.model.labels import LABELS, canonical_label
+
+PRECISIONS = ("fp32", "bf16", "int8")
+
+
+def label_columns(id2label: dict[int, str]) -> np.ndarray:
+    """For each of LABELS (NEG, NEU, POS), the model's output column holding it; raises if one is missing."""
+    by_label = {canonical_label(name): int(index) for index, name in id2label.items()}
+    missing = [label for label in LABELS if label not in by_label]
+    if missing or len(id2label) != len(LABELS):
+        raise ValueError(f"model labels {dict(id2label)} do not map onto {LABELS} (missing {missing})")
+    return np.array([by_label[label] for label in LABELS])
+
+
+@dataclass
+class SentimentClassifier:
+    """A HuggingFace model + tokenizer, the column order of NEG/NEU/POS in its logits, and scoring settings."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    max_length: int = 128
+    precision: str = "fp32"
+    columns: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
+        self.columns = label_columns(self.model.config.id2label)
+        self.model.eval()
+        if self.precision == "int8":
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+
+    def save(self, path: Path) -> None:
+        """Write model and tokenizer in HuggingFace layout (full precision weights)."""
+        if self.precision == "int8":
+            raise ValueError("save the fp32 classifier; int8 is applied when loading")
+        self.model.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)

@@ -1,0 +1,148 @@
+"""The `tweet-sentiment model` commands: train the builtin adapter, register a model, score a JSON-lines file."""
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from tweet_sentiment.settings import HOME_ENV_VAR
+
+home_option = click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), envvar=HOME_ENV_VAR, default=None,
+    help=f"Folder for all state (lakehouse, manifest, MLflow, Dagster). Default: ${HOME_ENV_VAR} or ~/.tweet_sentiment.")
+tracking_option = click.option(
+    "--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
+    help="MLflow tracking server; default: sqlite store under <home>/mlflow.")
+
+
+@click.group()
+def model() -> None:
+    """Train, register and use the sentiment model (MLflow registry: HF_TWEET_SENTIMENT@production)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "urllib3", "alembic", "mlflow.store", "transformers", "peft"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@model.command()
+@home_option
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="The semeval-task4a folder (e.g. ../shared/data/semeval-task4a).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the adapter and report. Default: the package's builtin folder.")
+@click.option("--epochs", type=float, default=2.0, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--learning-rate", type=float, default=8e-4, show_default=True)
+@click.option("--lora-r", type=int, default=16, show_default=True)
+@click.option("--frozen-layers", type=click.IntRange(0, 5), default=3, show_default=True,
+              help="Bottom layers kept frozen (their outputs cached once); LoRA adapts the layers above.")
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--limit", type=int, default=None, help="Train on the first N tweets only (smoke runs).")
+def train(home: Path | None, data_dir: Path, out_dir: Path | None, epochs: float, batch_size: int,
+          learning_rate: float, lora_r: int, frozen_layers: int, seed: int, limit: int | None) -> None:
+    """Fine-tune the builtin model (LoRA on MiniLM) on SemEval tweets, keeping twitter-2016devtest-A out as dev."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from tweet_sentiment.model.sources import BUILTIN_DIR
+    from tweet_sentiment.model.train import TrainConfig
+    from tweet_sentiment.model.train import train as run_training
+
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, lora_r=lora_r,
+                         lora_alpha=2 * lora_r, frozen_layers=frozen_layers, seed=seed, limit=limit, bf16=False)
+    target = out_dir or BUILTIN_DIR
+    columns = (TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+               TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task("train", total=None, loss=float("nan"))
+
+        def on_step(step: int, total: int, loss: float) -> None:
+            bar.update(task, completed=step, total=total, loss=loss)
+
+        report = run_training(data_dir, target, config, progress=on_step)
+    dev = report["dev"]
+    click.echo(f"wrote {target}: dev macro-recall {dev['macro_recall']:.4f}, recall {dev['recall']}, "
+               f"temperature {report['temperature']:.3f}, {report['train_seconds']:.0f}s")
+
+
+@model.command()
+@home_option
+@tracking_option
+@click.option("--source", default="builtin", show_default=True,
+              help="'builtin', a local HuggingFace model folder, or a hub id (e.g. cardiffnlp/twitter-roberta-base-"
+                   "sentiment-latest; needs internet).")
+@click.option("--dev-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The semeval-task4a folder: measure the model's dev macro-recall before registering.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "int8"]), default="fp32", show_default=True,
+              help="Inference precision the registered pyfunc uses.")
+def register(home: Path | None, tracking_uri: str | None, source: str, dev_data: Path | None, precision: str) -> None:
+    """Register a model as HF_TWEET_SENTIMENT in MLflow and point the alias `production` at it."""
+    from rich.console import Console
+
+    from tweet_sentiment.model.registry import ALIAS, register_source
+
+    console = Console()
+    with console.status("registering") as status:
+        def step(message: str) -> None:
+            status.update(message)
+            console.log(message)
+
+        result = register_source(source, tracking_uri, home, dev_data, model_config={"precision": precision},
+                                 step=step)
+    recall = f"{result.dev_macro_recall:.4f}" if result.dev_macro_recall is not None else "n/a"
+    verb = "already registered as" if result.reused else "registered"
+    click.echo(f"{result.name} {verb} version {result.version} (@{ALIAS}); source {result.source}; dev macro-recall "
+               f"{recall}; {result.size_bytes / 2**20:.1f} MB; run {result.run_url}")
+
+
+@model.command()
+@home_option
+@tracking_option
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="JSON lines with a `text` field.")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="JSON lines: each input line with predicted_sentiment and predicted_score (0-1) added.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Lines read and scored at a time (bounds memory; each chunk is sorted by length and batched).")
+def predict(home: Path | None, tracking_uri: str | None, input_path: Path, output_path: Path, batch_size: int,
+            chunk_size: int) -> None:
+    """Score a JSON-lines file with the registered production model (the code path gold uses)."""
+    import pandas as pd
+    from rich.progress import Progress
+
+    from tweet_sentiment.model.registry import load_production_model
+
+    pyfunc = load_production_model(tracking_uri, home)
+    with input_path.open(encoding="utf-8") as handle:
+        total = sum(1 for line in handle if line.strip())
+    written = 0
+    with (input_path.open(encoding="utf-8") as source, output_path.open("w", encoding="utf-8") as sink,
+          Progress() as bar):
+        task = bar.add_task("scoring", total=total)
+        chunk: list[dict] = []
+
+        def flush() -> None:
+            texts = [row.get("text") if isinstance(row.get("text"), str) else "" for row in chunk]
+            scored = pyfunc.predict(pd.DataFrame({"text": texts}), params={"batch_size": batch_size})
+            for row, label, score in zip(chunk, scored["predicted_sentiment"], scored["predicted_score"]):
+                sink.write(json.dumps({**row, "predicted_sentiment": label, "predicted_score": float(score)},
+                                      ensure_ascii=False) + "\n")
+            bar.advance(task, len(chunk))
+            chunk.clear()
+
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise click.ClickException(f"{input_path}:{number}: not JSON ({error})") from error
+            if not isinstance(row, dict):
+                raise click.ClickException(f"{input_path}:{number}: expected a JSON object with a `text` field")
+            chunk.append(row)
+            written += 1
+            if len(chunk) >= chunk_size:
+                flush()
+        if chunk:
+            flush()
+    click.echo(f"scored {written} lines into {output_path}")

@@ -1,0 +1,173 @@
+"""MLflow store setup, registration of HF_TWEET_SENTIMENT with alias `production`, and loading it back."""
+
+import hashlib
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import mlflow
+import mlflow.pyfunc
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+
+from tweet_sentiment.model.pyfunc import (DEFAULT_MODEL_CONFIG, INPUT_EXAMPLE, MODEL_ARTIFACT, SIGNATURE,
+                                          SentimentPyfunc)
+from tweet_sentiment.model.sources import LoadedSource
+from tweet_sentiment.settings import HomeLayout
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "HF_TWEET_SENTIMENT"
+ALIAS = "production"
+EXPERIMENT = "tweet_sentiment_model"
+HASH_TAG = "content_hash"
+# Bump when the pyfunc's behaviour changes, so that identical weights under new code get a new version.
+WRAPPER_VERSION = "1"
+_REQUIREMENTS = ("mlflow", "torch", "transformers", "pandas", "numpy", "scikit-learn")
+
+
+def tracking_uri_for(tracking_uri: str | None, home: str | Path | None) -> str:
+    """The given tracking URI, else a sqlite store at <home>/mlflow/mlflow.db (sqlite so the registry works)."""
+    if tracking_uri:
+        return tracking_uri
+    folder = HomeLayout.resolve(home).mlflow
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def configure(tracking_uri: str | None = None, home: str | Path | None = None) -> str:
+    """Point MLflow (tracking and registry) at the store and make sure the experiment exists; return its id."""
+    uri = tracking_uri_for(tracking_uri, home)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None:
+        return experiment.experiment_id
+    # With a sqlite store the default artifact root is the working directory: pin it under the home instead.
+    location = None if tracking_uri else (HomeLayout.resolve(home).mlflow / "artifacts").as_uri()
+    return mlflow.create_experiment(EXPERIMENT, artifact_location=location)
+
+
+def content_hash(folder: Path, model_config: dict) -> str:
+    """SHA-256 of every file in a saved model folder, the scoring config and the wrapper version."""
+    digest = hashlib.sha256(json.dumps({"config": model_config, "wrapper": WRAPPER_VERSION}, sort_keys=True).encode())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def find_version(client: MlflowClient, digest: str) -> ModelVersion | None:
+    """An existing version of HF_TWEET_SENTIMENT with the same content hash, if any."""
+    for candidate in client.search_model_versions(f"name='{MODEL_NAME}'"):
+        if candidate.tags.get(HASH_TAG) == digest:
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What was registered (or found already registered) and where."""
+
+    name: str
+    version: str
+    run_id: str
+    run_url: str
+    source: str
+    base_model: str
+    dev_metrics: dict | None
+    size_bytes: int
+    reused: bool
+
+    @property
+    def dev_macro_recall(self) -> float | None:
+        return self.dev_metrics["macro_recall"] if self.dev_metrics else None
+
+
+def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str:
+    """A browser link for a tracking server, else the `runs:/` URI (open it with `mlflow ui --backend-store-uri ...`)."""
+    if tracking_uri.startswith(("http://", "https://")):
+        return f"{tracking_uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+    return f"runs:/{run_id}"
+
+
+def register(loaded: LoadedSource, tracking_uri: str | None = None, home: str | Path | None = None,
+             dev_metrics: dict | None = None, model_config: dict | None = None,
+             tags: dict[str, str] | None = None, step: Callable[[str], None] = log.info) -> Registration:
+    """Log the model as an MLflow pyfunc, register it and point `production` at it; reuse an identical version."""
+    config = {**DEFAULT_MODEL_CONFIG, **(model_config or {})}
+    experiment_id = configure(tracking_uri, home)
+    uri = mlflow.get_tracking_uri()
+    client = MlflowClient()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / MODEL_ARTIFACT
+        step("saving the model in HuggingFace layout")
+        loaded.model.save_pretrained(folder)
+        loaded.tokenizer.save_pretrained(folder)
+        digest = content_hash(folder, config)
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+        existing = find_version(client, digest)
+        if existing is not None:
+            step(f"identical model already registered as version {existing.version}")
+            client.set_registered_model_alias(MODEL_NAME, ALIAS, existing.version)
+            experiment = client.get_run(existing.run_id).info.experiment_id if existing.run_id else experiment_id
+            return Registration(MODEL_NAME, str(existing.version), existing.run_id or "",
+                                run_url(uri, experiment, existing.run_id or ""), loaded.source, loaded.base_model,
+                                dev_metrics, size, reused=True)
+        step("logging the model to MLflow")
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"register-{loaded.source}") as run:
+            mlflow.set_tags({"source": loaded.source, "base_model": loaded.base_model, **(tags or {})})
+            mlflow.log_params({"source": loaded.source, "base_model": loaded.base_model, **config})
+            if dev_metrics:
+                mlflow.log_metrics({"dev_macro_recall": dev_metrics["macro_recall"],
+                                    **{f"dev_recall_{k}": v for k, v in dev_metrics["recall"].items()}})
+                mlflow.log_dict(dev_metrics, "dev_metrics.json")
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=SentimentPyfunc(), artifacts={MODEL_ARTIFACT: str(folder)},
+                signature=SIGNATURE, input_example=INPUT_EXAMPLE, model_config=config,
+                pip_requirements=[f"{package}=={version(package)}" for package in _REQUIREMENTS],
+                registered_model_name=MODEL_NAME)
+    registered = str(info.registered_model_version)
+    step(f"registered {MODEL_NAME} version {registered}; pointing @{ALIAS} at it")
+    client.set_model_version_tag(MODEL_NAME, registered, HASH_TAG, digest)
+    client.set_model_version_tag(MODEL_NAME, registered, "source", loaded.source)
+    client.set_registered_model_alias(MODEL_NAME, ALIAS, registered)
+    return Registration(MODEL_NAME, registered, run.info.run_id, run_url(uri, experiment_id, run.info.run_id),
+                        loaded.source, loaded.base_model, dev_metrics, size, reused=False)
+
+
+def production_uri() -> str:
+    """`models:/HF_TWEET_SENTIMENT@production`."""
+    return f"models:/{MODEL_NAME}@{ALIAS}"
+
+
+def load_production_model(tracking_uri: str | None = None, home: str | Path | None = None) -> mlflow.pyfunc.PyFuncModel:
+    """The pyfunc model that alias `production` points at; fails with a hint when nothing is registered yet."""
+    configure(tracking_uri, home)
+    try:
+        MlflowClient().get_model_version_by_alias(MODEL_NAME, ALIAS)
+    except mlflow.exceptions.MlflowException as error:
+        raise LookupError(f"no {MODEL_NAME}@{ALIAS} in {mlflow.get_tracking_uri()}; run `tweet-sentiment model "
+                          "register` (or materialize the sentiment_model asset) first") from error
+    return mlflow.pyfunc.load_model(production_uri())
+
+
+def register_source(source: str, tracking_uri: str | None = None, home: str | Path | None = None,
+                    dev_data: Path | None = None, model_config: dict | None = None,
+                    tags: dict[str, str] | None = None, step: Callable[[str], None] = log.info) -> Registration:
+    """Load a source (builtin, folder or hub id), measure it on the dev set if given, register it as production."""
+    from tweet_sentiment.model.evaluate import dev_metrics
+    from tweet_sentiment.model.sources import load_source
+
+    step(f"loading model source {source!r}")
+    loaded = load_source(source)
+    if dev_data is not None:
+        step(f"evaluating on the dev set in {dev_data}")
+    metrics = dev_metrics(loaded, dev_data)
+    return register(loaded, tracking_uri, home, dev_metrics=metrics, model_config=model_config, tags=tags, step=step)

@@ -1,0 +1,116 @@
+"""What the CLI shows people: progress while batches run, a summary after, and the status of every batch."""
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tweet_sentiment.discovery import scan_source
+from tweet_sentiment.settings import HomeLayout
+
+console = Console()
+LAYER_ASSETS = ("bronze_tweets", "bronze_quarantine", "silver_mentions", "silver_quarantine")
+
+
+def _load(layout: HomeLayout, source: Path | None):
+    from tweet_sentiment.instance import open_instance
+
+    instance = open_instance(layout, source)
+    from tweet_sentiment.definitions import defs
+
+    return instance, defs()
+
+
+def _ensure_sample(source_dir: Path, tweets: int) -> None:
+    if tweets and not any(scan_source(source_dir)):
+        from tweet_sentiment.generate import write_source_files
+
+        paths = write_source_files(source_dir, tweets=tweets, files=4)
+        console.print(f"[dim]source folder was empty: generated {tweets} sample tweets in {len(paths)} files[/]")
+
+
+def run_main_job(layout: HomeLayout, source: Path | None, sample_if_empty: int = 0) -> int:
+    """Discover new files, run every new or unfinished batch, print a summary; the exit code says if all passed."""
+    from tweet_sentiment import runner
+
+    instance, defs = _load(layout, source)
+    source_dir = layout.source_dir(source)
+    _ensure_sample(source_dir, sample_if_empty)
+    console.print(f"home {layout.root}\nsource {source_dir}")
+    with console.status("looking for new files (a file must stay unchanged between two looks)..."):
+        found = runner.look_for_batches(defs, instance, layout)
+    todo = runner.unmaterialized_batches(defs, instance)
+    retried = [b for b in todo if b not in found.new_batches]
+    console.print(f"{len(found.new_batches)} new batches, {len(retried)} unfinished batches to retry, "
+                  f"{found.still_settling} files still being written")
+    outcomes = []
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console)
+    with progress:
+        task = progress.add_task("batches", total=len(todo))
+        for batch in todo:
+            progress.update(task, description=f"batch {batch}")
+            outcomes.append(runner.run_batch(defs, instance, batch))
+            progress.advance(task)
+    _print_summary(defs, layout, outcomes)
+    return 0 if all(o.success for o in outcomes) else 1
+
+
+def _print_summary(defs, layout: HomeLayout, outcomes: list) -> None:
+    from tweet_sentiment.lakehouse.tables import quarantine_reasons
+    from tweet_sentiment.manifest import Manifest
+
+    manifest = Manifest(layout.manifest)
+    done = [o for o in outcomes if o.success]
+    table = Table(title="batches run")
+    table.add_column("batch")
+    table.add_column("files", justify="right")
+    for asset in LAYER_ASSETS:
+        table.add_column(asset, justify="right")
+    for outcome in outcomes:
+        files = len(manifest.batch_files(outcome.batch))
+        cells = [str(outcome.rows.get(a, "-")) for a in LAYER_ASSETS]
+        table.add_row(outcome.batch if outcome.success else f"[red]{outcome.batch} FAILED[/]", str(files), *cells)
+    if len(outcomes) > 1:
+        totals = [str(sum(o.rows.get(a, 0) for o in done)) for a in LAYER_ASSETS]
+        files = sum(len(manifest.batch_files(o.batch)) for o in done)
+        table.add_row("[bold]total[/]", str(files), *totals)
+    console.print(table)
+    for outcome in outcomes:
+        if outcome.error:
+            console.print(f"[red]{outcome.batch}: {outcome.error}[/]")
+    if done:
+        spark = defs.resources["pyspark"].spark_session
+        reasons = quarantine_reasons(spark, layout.table("quarantine"), [o.batch for o in done])
+        for layer, reason, count in reasons:
+            console.print(f"quarantined in {layer}: {count} rows ({reason})")
+        if not reasons:
+            console.print("quarantined: none")
+    duplicates = manifest.duplicates()
+    if duplicates:
+        console.print(f"{len(duplicates)} files skipped as duplicates so far (see `tweet-sentiment status`)")
+    if not outcomes:
+        console.print("nothing new to ingest")
+
+
+def print_status(layout: HomeLayout) -> None:
+    """Every batch with its files and whether each layer is materialized; duplicates skipped."""
+    from tweet_sentiment import runner
+    from tweet_sentiment.manifest import Manifest
+
+    instance, defs = _load(layout, None)
+    manifest = Manifest(layout.manifest)
+    unfinished = set(runner.unmaterialized_batches(defs, instance))
+    table = Table(title=f"batches in {layout.root}")
+    for column in ("batch", "files", "bytes", "state"):
+        table.add_column(column)
+    for batch in manifest.batches():
+        state = "[yellow]never fully materialized[/]" if batch.key in unfinished else "materialized"
+        table.add_row(batch.key, str(len(batch.files)), str(batch.total_bytes), state)
+    console.print(table)
+    for duplicate in manifest.duplicates():
+        console.print(f"duplicate skipped: {duplicate.file.path} (same content as {duplicate.duplicate_of})")
+    if unfinished:
+        console.print(f"{len(unfinished)} batches exist but were never fully materialized: "
+                      "`tweet-sentiment run` retries them")

@@ -1,0 +1,79 @@
+import dagster as dg
+
+from tweet_sentiment.defs.resources import TweetSentimentHome
+from tweet_sentiment.defs.sensors import source_files_sensor
+from tweet_sentiment.generate import write_source_files
+from tweet_sentiment.manifest import Manifest
+from tweet_sentiment.settings import HomeLayout
+
+
+def _tick(instance, home, source_dir, cursor=None, max_files=2):
+    tweet_home = TweetSentimentHome(home=str(home), source=str(source_dir), max_files_per_batch=max_files)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"tweet_home": tweet_home}) as context:
+        result = source_files_sensor(context)
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def test_new_files_become_batches_partitions_and_runs_in_one_result(instance, home, source_dir):
+    write_source_files(source_dir, tweets=50, files=5)
+    (source_dir / ".hidden.json").write_text('{"text": "x"}\n')
+    (source_dir / "upload.json.part").write_text('{"text": "x"}\n')
+
+    first = _tick(instance, home, source_dir)
+    assert first.run_requests == [] and first.skip_reason is not None  # files must settle first
+
+    second = _tick(instance, home, source_dir, first.cursor)
+    keys = [r.partition_key for r in second.run_requests]
+    assert len(keys) == 3  # 5 files, at most 2 per batch
+    assert sorted(instance.get_dynamic_partitions("batches")) == sorted(keys)
+    assert len({r.run_key for r in second.run_requests}) == 3
+    manifest = Manifest(HomeLayout.resolve(home).manifest)
+    assert sum(len(manifest.batch_files(k)) for k in keys) == 5
+
+
+def test_half_written_file_waits_until_it_stops_changing(instance, home, source_dir):
+    growing = source_dir / "growing.json"
+    growing.write_text('{"text": "a"}\n')
+    cursor = _tick(instance, home, source_dir).cursor
+    with growing.open("a") as handle:
+        handle.write('{"text": "b"}\n')
+    result = _tick(instance, home, source_dir, cursor)
+    assert result.run_requests == []
+    result = _tick(instance, home, source_dir, result.cursor)
+    assert len(result.run_requests) == 1
+
+
+def test_duplicates_are_skipped_and_a_restart_ingests_nothing_twice(instance, home, source_dir):
+    write_source_files(source_dir, tweets=20, files=2)
+    (source_dir / "copy.json").write_bytes((source_dir / "tweets-42-00000.json").read_bytes())
+    cursor = _tick(instance, home, source_dir).cursor
+    result = _tick(instance, home, source_dir, cursor)
+    assert sum(1 for _ in result.run_requests) == 1  # two distinct files, max two per batch
+    duplicates = Manifest(HomeLayout.resolve(home).manifest).duplicates()
+    assert [d.file.path.rsplit("/", 1)[1] for d in duplicates] == ["copy.json"]
+
+    # A restart: the daemon comes back with the last cursor, or with none at all.
+    for restart_cursor in (result.cursor, None, result.cursor):
+        again = _tick(instance, home, source_dir, restart_cursor)
+        assert again.run_requests == [] and again.dynamic_partitions_requests == []
+
+
+def test_batches_registered_by_a_tick_that_died_are_requested_again(instance, home, source_dir):
+    write_source_files(source_dir, tweets=10, files=1)
+    cursor = _tick(instance, home, source_dir).cursor
+    tweet_home = TweetSentimentHome(home=str(home), source=str(source_dir))
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"tweet_home": tweet_home}) as context:
+        lost = source_files_sensor(context)  # its partition requests are never applied
+    recovered = _tick(instance, home, source_dir, lost.cursor)
+    assert [r.run_key for r in recovered.run_requests] == [r.run_key for r in lost.run_requests]
+
+
+def test_a_tick_over_ten_thousand_files_completes(instance, home, source_dir):
+    for index in range(10_000):
+        (source_dir / f"t{index:05d}.json").write_text(f'{{"text": "tweet {index}"}}\n')
+    cursor = _tick(instance, home, source_dir, max_files=500).cursor
+    result = _tick(instance, home, source_dir, cursor, max_files=500)
+    assert len(result.run_requests) == 20
+    assert _tick(instance, home, source_dir, result.cursor, max_files=500).run_requests == []

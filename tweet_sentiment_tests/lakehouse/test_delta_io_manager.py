@@ -1,0 +1,77 @@
+import dagster as dg
+import pytest
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from tweet_sentiment.defs.resources import DeltaSparkResource
+from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager, UnsafeWriteError, partition_predicate
+from tweet_sentiment_tests.helpers import read_table
+
+parts = dg.DynamicPartitionsDefinition(name="parts")
+
+
+class NumbersConfig(dg.Config):
+    offset: int = 0
+    wrong_batch: bool = False
+
+
+@dg.asset(partitions_def=parts, io_manager_key="delta_io_manager", metadata={"partition_expr": "batch"})
+def numbers(context: dg.AssetExecutionContext, config: NumbersConfig, pyspark: DeltaSparkResource) -> DataFrame:
+    count = int(context.partition_key.split("-")[1])
+    frame = pyspark.spark_session.range(count).withColumn("value", F.col("id") + config.offset)
+    return frame.withColumn("batch", F.lit("other" if config.wrong_batch else context.partition_key))
+
+
+@dg.asset(io_manager_key="delta_io_manager")
+def numbers_total(numbers: DataFrame) -> DataFrame:
+    return numbers.groupBy().agg(F.sum("value").alias("total"))
+
+
+def _materialize(home, spark_resource, instance, key, offset=0, wrong_batch=False, assets=(numbers,)):
+    return dg.materialize(
+        list(assets), partition_key=key, instance=instance, raise_on_error=False,
+        run_config={"ops": {"numbers": {"config": {"offset": offset, "wrong_batch": wrong_batch}}}},
+        resources={"pyspark": spark_resource,
+                   "delta_io_manager": DeltaSparkIOManager(pyspark=spark_resource, home=str(home))})
+
+
+def test_predicate_refuses_empty_or_unsafe_values():
+    assert partition_predicate({"batch": "b1", "layer": "bronze"}) == "`batch` = 'b1' AND `layer` = 'bronze'"
+    for values in ({}, {"batch": "x' OR '1'='1"}, {"batch": ""}, {"Bad Col": "x"}, {"batch": "a/b"}):
+        with pytest.raises(UnsafeWriteError):
+            partition_predicate(values)
+
+
+def test_rewriting_a_partition_replaces_only_that_partition(home, spark, spark_resource, instance):
+    instance.add_dynamic_partitions("parts", ["p-3", "p-5"])
+    assert _materialize(home, spark_resource, instance, "p-3").success
+    assert _materialize(home, spark_resource, instance, "p-5").success
+    again = _materialize(home, spark_resource, instance, "p-3", offset=100)
+    assert again.success
+
+    counts = {r.batch: (r["count"], r["max(value)"]) for r in
+              read_table(spark, home, "numbers").groupBy("batch").agg(F.count("*").alias("count"),
+                                                                     F.max("value")).collect()}
+    assert counts == {"p-3": (3, 102), "p-5": (5, 4)}
+    metadata = again.asset_materializations_for_node("numbers")[0].metadata
+    assert metadata["dagster/row_count"].value == 3 and metadata["delta_version"].value == 2
+
+
+def test_rows_of_another_partition_are_refused_and_nothing_changes(home, spark, spark_resource, instance):
+    instance.add_dynamic_partitions("parts", ["p-2"])
+    assert _materialize(home, spark_resource, instance, "p-2").success
+    result = _materialize(home, spark_resource, instance, "p-2", wrong_batch=True)
+    assert not result.success
+    assert read_table(spark, home, "numbers").count() == 2
+
+
+def test_unpartitioned_consumer_reads_every_partition(home, spark, spark_resource, instance):
+    instance.add_dynamic_partitions("parts", ["p-2", "p-4"])
+    for key in ("p-2", "p-4"):
+        assert _materialize(home, spark_resource, instance, key).success
+    result = dg.materialize([numbers, numbers_total], selection=[numbers_total], instance=instance,
+                            resources={"pyspark": spark_resource,
+                                       "delta_io_manager": DeltaSparkIOManager(pyspark=spark_resource,
+                                                                               home=str(home))})
+    assert result.success
+    assert read_table(spark, home, "numbers_total").first().total == (0 + 1) + (0 + 1 + 2 + 3)

@@ -1,0 +1,13 @@
+import dagster as dg
+
+from tweet_sentiment.definitions import defs
+
+
+def test_definitions_load_with_the_graph_the_sensor_and_the_job():
+    definitions = defs()
+    keys = {k.to_user_string() for k in definitions.resolve_asset_graph().get_all_asset_keys()}
+    assert {"bronze_tweets", "bronze_quarantine", "silver_mentions", "silver_quarantine"} <= keys
+    assert definitions.resolve_sensor_def("source_files_sensor").job_name == "batch_pipeline"
+    job = definitions.resolve_job_def("batch_pipeline")
+    assert job.partitions_def == dg.DynamicPartitionsDefinition(name="batches")
+    assert {"tweet_home", "pyspark", "delta_io_manager"} <= set(definitions.resources)
