@@ -68,7 +68,7 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
     prepare_home(layout, source)
     layout.source_dir(source).mkdir(parents=True, exist_ok=True)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
-    command = ["dagster", "dev", "-p", str(port)]
+    command = [sys.executable, "-m", "dagster", "dev", "-p", str(port)]
     command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "tweet_sentiment.definitions"]
     click.echo(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; watching {layout.source_dir(source)}")
     sys.exit(subprocess.call(command))

@@ -10,7 +10,8 @@ from tweet_sentiment.discovery import scan_source
 from tweet_sentiment.settings import HomeLayout
 
 console = Console()
-LAYER_ASSETS = ("bronze_tweets", "bronze_quarantine", "silver_mentions", "silver_quarantine")
+LAYER_ASSETS = {"bronze_tweets": "bronze", "bronze_quarantine": "bronze q.", "silver_mentions": "silver",
+                "silver_quarantine": "silver q."}
 
 
 def _load(layout: HomeLayout, source: Path | None):
@@ -64,10 +65,10 @@ def _print_summary(defs, layout: HomeLayout, outcomes: list) -> None:
     manifest = Manifest(layout.manifest)
     done = [o for o in outcomes if o.success]
     table = Table(title="batches run")
-    table.add_column("batch")
+    table.add_column("batch", no_wrap=True)
     table.add_column("files", justify="right")
-    for asset in LAYER_ASSETS:
-        table.add_column(asset, justify="right")
+    for header in LAYER_ASSETS.values():
+        table.add_column(header, justify="right")
     for outcome in outcomes:
         files = len(manifest.batch_files(outcome.batch))
         cells = [str(outcome.rows.get(a, "-")) for a in LAYER_ASSETS]

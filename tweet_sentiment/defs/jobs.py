@@ -10,5 +10,7 @@ batch_pipeline = dg.define_asset_job(
     "batch_pipeline",
     selection=BATCH_PIPELINE_ASSETS,
     partitions_def=batches,
+    # One process per run, so all layers share one Spark session instead of starting one per step.
+    executor_def=dg.in_process_executor,
     description="Materialize the medallion layers of one source-file batch.",
 )

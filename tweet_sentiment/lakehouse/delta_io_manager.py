@@ -73,19 +73,25 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
             return
         path = self.table_path(table_name(context))
         if context.has_asset_partitions:
-            self._write_partition(context, obj, path)
+            commit = self._write_partition(context, obj, path)
         else:
-            (obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(path)))
-        context.add_output_metadata(self._write_metadata(path, obj))
+            obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(path))
+            commit = self._last_commit(path)
+        context.add_output_metadata({
+            "dagster/row_count": int(commit["operationMetrics"].get("numOutputRows", 0)),
+            "delta_version": int(commit["version"]),
+            "delta_path": dg.MetadataValue.path(str(path)),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(f.name, f.dataType.simpleString()) for f in obj.schema.fields]),
+        })
         if obj.is_cached:
             obj.unpersist()
 
-    def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path) -> None:
+    def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path) -> dict[str, Any]:
         keys = context.asset_partition_keys
         if len(keys) != 1:
             raise UnsafeWriteError(f"write one partition at a time, got {len(keys)} ({keys[:3]}...)")
-        column = _partition_column(context)
-        values = {column: keys[0], **_slice(context)}
+        values = {_partition_column(context): keys[0], **_slice(context)}
         predicate = partition_predicate(values)
         for name, value in values.items():
             if name not in obj.columns:
@@ -93,30 +99,20 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         # Delta checks every written row against replaceWhere, so rows of another partition fail the write.
         (obj.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
          .option("mergeSchema", "true").partitionBy(*sorted(values)).save(str(path)))
-        self._verify_write(path, predicate)
+        return self._verified_commit(path, predicate)
 
-    def _verify_write(self, path: Path, predicate: str) -> None:
-        """Check the partition now holds exactly the rows this commit wrote."""
-        written = self._last_commit(path)
-        expected = int(written["operationMetrics"].get("numOutputRows", 0))
+    def _verified_commit(self, path: Path, predicate: str) -> dict[str, Any]:
+        """The commit just made, after checking the partition holds exactly the rows it wrote."""
+        commit = self._last_commit(path)
+        expected = int(commit["operationMetrics"].get("numOutputRows", 0))
         actual = self.spark.read.format("delta").load(str(path)).where(predicate).count()
         if actual != expected:
-            raise RuntimeError(f"{path} version {written['version']}: wrote {expected} rows for {predicate} "
+            raise RuntimeError(f"{path} version {commit['version']}: wrote {expected} rows for {predicate} "
                                f"but the table now holds {actual}; a concurrent writer may have interfered")
+        return commit
 
     def _last_commit(self, path: Path) -> dict[str, Any]:
         return DeltaTable.forPath(self.spark, str(path)).history(1).collect()[0].asDict()
-
-    def _write_metadata(self, path: Path, obj: DataFrame) -> dict[str, Any]:
-        commit = self._last_commit(path)
-        rows = int(commit["operationMetrics"].get("numOutputRows", 0))
-        return {
-            "dagster/row_count": rows,
-            "delta_version": int(commit["version"]),
-            "delta_path": dg.MetadataValue.path(str(path)),
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(f.name, f.dataType.simpleString()) for f in obj.schema.fields]),
-        }
 
     def load_input(self, context: dg.InputContext) -> DataFrame:
         path = self.table_path(table_name(context))

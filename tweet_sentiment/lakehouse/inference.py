@@ -1,0 +1,138 @@
+"""Scoring a Spark column with the registered MLflow pyfunc; the model is loaded once per Python worker.
+
+Two scorers with the same output struct (`predicted_sentiment`, `predicted_score` 0-1): our pandas UDF, which keeps
+the loaded model in a module-level cache keyed by its local path (one folder per model version), and MLflow's own
+`mlflow.pyfunc.spark_udf`. docs/gold.md has the measurements that made the pandas UDF the default.
+"""
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import mlflow.artifacts
+import mlflow.pyfunc
+import pandas as pd
+from mlflow import MlflowClient
+from pyspark.sql import Column, SparkSession
+from pyspark.sql import functions as F
+
+from tweet_sentiment.model.pyfunc import TEXT
+from tweet_sentiment.model.registry import ALIAS, MODEL_NAME, configure
+from tweet_sentiment.model.scoring import PREDICTED_SCORE, PREDICTED_SENTIMENT
+from tweet_sentiment.settings import HomeLayout
+
+log = logging.getLogger(__name__)
+
+SCORE_SCHEMA = f"{PREDICTED_SENTIMENT} string, {PREDICTED_SCORE} double"
+PANDAS_UDF = "pandas_udf"
+SPARK_UDF = "spark_udf"
+SCORERS = (PANDAS_UDF, SPARK_UDF)
+
+# One entry per model folder in each Python worker: Spark reuses workers across tasks, so a model is loaded once.
+_MODELS: dict[str, mlflow.pyfunc.PyFuncModel] = {}
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One registered model version, pinned: the alias is read once and this version scores the whole batch."""
+
+    name: str
+    version: str
+    tracking_uri: str
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+def production_model_ref(tracking_uri: str | None = None, home: str | Path | None = None) -> ModelRef:
+    """The version `production` points at now; fails with a hint when nothing is registered."""
+    configure(tracking_uri, home)
+    uri = mlflow.get_tracking_uri()
+    try:
+        version = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version_by_alias(MODEL_NAME, ALIAS)
+    except mlflow.exceptions.MlflowException as error:
+        raise LookupError(f"no {MODEL_NAME}@{ALIAS} in {uri}; run `tweet-sentiment model register` "
+                          "(or materialize the sentiment_model asset) first") from error
+    return ModelRef(MODEL_NAME, str(version.version), uri)
+
+
+def local_model_path(ref: ModelRef, home: str | Path | None = None) -> Path:
+    """A local copy of the model version under <home>/mlflow/model_cache, downloaded once per version."""
+    store = hashlib.sha256(ref.tracking_uri.encode()).hexdigest()[:8]
+    target = HomeLayout.resolve(home).mlflow / "model_cache" / f"{ref.name}-v{ref.version}-{store}"
+    if (target / "MLmodel").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        downloaded = Path(mlflow.artifacts.download_artifacts(artifact_uri=ref.uri, dst_path=str(staging),
+                                                              tracking_uri=ref.tracking_uri))
+        # A concurrent run may have finished the same download first; both copies are identical.
+        if not (target / "MLmodel").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            downloaded.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def cached_model(path: str, threads: int = 0) -> mlflow.pyfunc.PyFuncModel:
+    """The pyfunc model in `path`, loaded at most once per process."""
+    model = _MODELS.get(path)
+    if model is None:
+        if threads > 0:
+            import torch
+
+            torch.set_num_threads(threads)
+        model = mlflow.pyfunc.load_model(path)
+        _MODELS[path] = model
+    return model
+
+
+def score_batches(path: str, threads: int, batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+    """Score each Arrow batch of texts with the cached model (the body of the pandas UDF)."""
+    model = cached_model(path, threads)
+    for texts in batches:
+        scored = model.predict(pd.DataFrame({TEXT: texts.astype(object)}))
+        yield scored[[PREDICTED_SENTIMENT, PREDICTED_SCORE]].reset_index(drop=True)
+
+
+def pandas_scorer(path: Path, threads: int = 0) -> Callable[[Column], Column]:
+    """A pandas UDF: text column -> struct(predicted_sentiment, predicted_score); the model cached per worker."""
+    folder = str(path)
+
+    @F.pandas_udf(SCORE_SCHEMA)
+    def score(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+        yield from score_batches(folder, threads, batches)
+
+    return score
+
+
+def mlflow_scorer(spark: SparkSession, path: Path) -> Callable[[Column], Column]:
+    """MLflow's spark_udf over the same local model folder, in this Python environment."""
+    udf = mlflow.pyfunc.spark_udf(spark, str(path), result_type=SCORE_SCHEMA, env_manager="local")
+    return lambda text: udf(F.struct(text.alias(TEXT)))
+
+
+def worker_threads(spark: SparkSession) -> int:
+    """Torch threads per Python worker so that concurrent tasks do not oversubscribe the cores (local mode)."""
+    master = spark.sparkContext.master
+    if not master.startswith("local"):
+        return 0
+    return max(1, (os.cpu_count() or 1) // max(1, spark.sparkContext.defaultParallelism))
+
+
+def scorer(kind: str, spark: SparkSession, path: Path) -> Callable[[Column], Column]:
+    """The scorer named `kind` (see SCORERS)."""
+    if kind == PANDAS_UDF:
+        return pandas_scorer(path, worker_threads(spark))
+    if kind == SPARK_UDF:
+        return mlflow_scorer(spark, path)
+    raise ValueError(f"unknown scorer {kind!r}; expected one of {SCORERS}")
