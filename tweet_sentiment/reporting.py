@@ -9,7 +9,7 @@ from rich.table import Table
 from tweet_sentiment.discovery import scan_source
 from tweet_sentiment.settings import HomeLayout
 
-console = Console()
+console = Console(width=max(Console().width, 120))
 LAYER_ASSETS = {"bronze_tweets": "bronze", "bronze_quarantine": "bronze q.", "silver_mentions": "silver",
                 "silver_quarantine": "silver q."}
 
@@ -103,11 +103,17 @@ def print_status(layout: HomeLayout) -> None:
     instance, defs = _load(layout, None)
     manifest = Manifest(layout.manifest)
     unfinished = set(runner.unmaterialized_batches(defs, instance))
+    partitions = set(instance.get_dynamic_partitions("batches"))
     table = Table(title=f"batches in {layout.root}")
     for column in ("batch", "files", "bytes", "state"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for batch in manifest.batches():
-        state = "[yellow]never fully materialized[/]" if batch.key in unfinished else "materialized"
+        if batch.key not in partitions:
+            state = "[yellow]registered, no partition yet (the next sensor tick or `run` adds it)[/]"
+        elif batch.key in unfinished:
+            state = "[yellow]never fully materialized[/]"
+        else:
+            state = "materialized"
         table.add_row(batch.key, str(len(batch.files)), str(batch.total_bytes), state)
     console.print(table)
     for duplicate in manifest.duplicates():

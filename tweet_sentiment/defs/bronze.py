@@ -8,6 +8,7 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
                                           quarantine_rate_check, schema_check, top_chart)
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
@@ -16,7 +17,6 @@ from tweet_sentiment.transforms.bronze import (CORE_FIELDS, bronze_rows, extra_f
 from tweet_sentiment.transforms.profiling import null_counts, top_values, value_counts
 
 BRONZE_SCHEMA = {**{f: "string" for f in CORE_FIELDS}, "source_file": "string", "processing_time": "timestamp"}
-QUARANTINE_METADATA = {"partition_expr": "batch", "delta_table": "quarantine"}
 
 
 class BronzeConfig(dg.Config):
@@ -26,18 +26,11 @@ class BronzeConfig(dg.Config):
 
 
 @dg.multi_asset(
-    outs={
-        "bronze_tweets": dg.AssetOut(
-            io_manager_key="delta_io_manager", group_name="ingestion", kinds={"spark", "delta"},
-            metadata={"partition_expr": "batch"},
-            description="Raw tweets of one batch: date, user, text, sentiment as strings, source_file, "
-                        "processing_time; extra source fields kept as new columns."),
-        "bronze_quarantine": dg.AssetOut(
-            io_manager_key="delta_io_manager", group_name="ingestion", kinds={"spark", "delta"},
-            metadata={**QUARANTINE_METADATA, "table_slice": {"layer": "bronze"}},
-            description="Source lines bronze rejected (bad JSON or UTF-8, wrong types, no text), with reasons; "
-                        "rows of the shared `quarantine` table where layer = bronze."),
-    },
+    outs=layer_outs(
+        "bronze", "bronze_tweets",
+        "Raw tweets of one batch: date, user, text, sentiment as strings, source_file, processing_time; "
+        "extra source fields kept as new columns.",
+        "Source lines bronze rejected (bad JSON or UTF-8, wrong types, no text), with reasons."),
     partitions_def=batches,
     check_specs=quality_check_specs("bronze_tweets"),
     pool="lakehouse_bronze",

@@ -7,8 +7,8 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from tweet_sentiment.defs.bronze import QUARANTINE_METADATA
 from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
                                           quarantine_rate_check, schema_check, top_chart)
 from tweet_sentiment.transforms.profiling import null_counts, top_values, value_counts
@@ -33,18 +33,11 @@ def mention_format_check(mentions: DataFrame) -> dg.AssetCheckResult:
 
 
 @dg.multi_asset(
-    outs={
-        "silver_mentions": dg.AssetOut(
-            io_manager_key="delta_io_manager", group_name="ingestion", kinds={"spark", "delta"},
-            metadata={"partition_expr": "batch"},
-            description="One row per @mention of each tweet: timestamp (UTC), mention (lower case), "
-                        "cleaned_text without mentions, sentiment, user, source_file."),
-        "silver_quarantine": dg.AssetOut(
-            io_manager_key="delta_io_manager", group_name="ingestion", kinds={"spark", "delta"},
-            metadata={**QUARANTINE_METADATA, "table_slice": {"layer": "silver"}},
-            description="Bronze rows silver rejected (unparseable date, unknown sentiment), with reasons; "
-                        "rows of the shared `quarantine` table where layer = silver."),
-    },
+    outs=layer_outs(
+        "silver", "silver_mentions",
+        "One row per @mention of each tweet: timestamp (UTC), mention (lower case), cleaned_text without "
+        "mentions, sentiment, user, source_file.",
+        "Bronze rows silver rejected (unparseable date, unknown sentiment), with reasons."),
     ins={"bronze_tweets": dg.AssetIn()},
     partitions_def=batches,
     check_specs=[*quality_check_specs("silver_mentions"),
