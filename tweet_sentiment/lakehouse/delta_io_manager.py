@@ -1,6 +1,7 @@
 """A Dagster IO manager for Spark DataFrames over Delta tables: one table per asset, partition overwrite only."""
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +73,14 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         path = self.table_path(table_name(context))
+        # A token on the commit finds it again in the history even when other writers committed since.
+        token = f"dagster:{context.run_id}:{uuid.uuid4().hex}"
         if context.has_asset_partitions:
-            commit = self._write_partition(context, obj, path)
+            commit = self._write_partition(context, obj, path, token)
         else:
-            obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(path))
-            commit = self._last_commit(path)
+            (obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+             .option("userMetadata", token).save(str(path)))
+            commit = self._own_commit(path, token)
         context.add_output_metadata({
             "dagster/row_count": int(commit["operationMetrics"].get("numOutputRows", 0)),
             "delta_version": int(commit["version"]),
@@ -87,7 +91,7 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         if obj.is_cached:
             obj.unpersist()
 
-    def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path) -> dict[str, Any]:
+    def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path, token: str) -> dict[str, Any]:
         keys = context.asset_partition_keys
         if len(keys) != 1:
             raise UnsafeWriteError(f"write one partition at a time, got {len(keys)} ({keys[:3]}...)")
@@ -98,12 +102,13 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
                 obj = obj.withColumn(name, F.lit(value))
         # Delta checks every written row against replaceWhere, so rows of another partition fail the write.
         (obj.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
-         .option("mergeSchema", "true").partitionBy(*sorted(values)).save(str(path)))
-        return self._verified_commit(path, predicate)
+         .option("mergeSchema", "true").option("userMetadata", token).partitionBy(*sorted(values))
+         .save(str(path)))
+        return self._verified_commit(path, predicate, token)
 
-    def _verified_commit(self, path: Path, predicate: str) -> dict[str, Any]:
-        """The commit just made, after checking the partition holds exactly the rows it wrote."""
-        commit = self._last_commit(path)
+    def _verified_commit(self, path: Path, predicate: str, token: str) -> dict[str, Any]:
+        """Our commit, after checking the partition holds exactly the rows it wrote."""
+        commit = self._own_commit(path, token)
         expected = int(commit["operationMetrics"].get("numOutputRows", 0))
         actual = self.spark.read.format("delta").load(str(path)).where(predicate).count()
         if actual != expected:
@@ -111,8 +116,13 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
                                f"but the table now holds {actual}; a concurrent writer may have interfered")
         return commit
 
-    def _last_commit(self, path: Path) -> dict[str, Any]:
-        return DeltaTable.forPath(self.spark, str(path)).history(1).collect()[0].asDict()
+    def _own_commit(self, path: Path, token: str, depth: int = 50) -> dict[str, Any]:
+        """The commit carrying `token` among the latest `depth` commits."""
+        history = DeltaTable.forPath(self.spark, str(path)).history(depth)
+        rows = history.where(F.col("userMetadata") == token).collect()
+        if not rows:
+            raise RuntimeError(f"{path}: the commit of this write is not among the last {depth} commits")
+        return rows[0].asDict()
 
     def load_input(self, context: dg.InputContext) -> DataFrame:
         path = self.table_path(table_name(context))

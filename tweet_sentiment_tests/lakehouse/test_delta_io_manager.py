@@ -75,3 +75,24 @@ def test_unpartitioned_consumer_reads_every_partition(home, spark, spark_resourc
                                                                                home=str(home))})
     assert result.success
     assert read_table(spark, home, "numbers_total").first().total == (0 + 1) + (0 + 1 + 2 + 3)
+
+
+def test_concurrent_writes_to_different_partitions_of_one_table_all_land(home, spark, spark_resource):
+    from concurrent.futures import ThreadPoolExecutor
+
+    manager = DeltaSparkIOManager(pyspark=spark_resource, home=str(home))
+    partitions = dg.StaticPartitionsDefinition(["p-1", "p-3", "p-4", "p-5"])
+
+    contexts = {key: dg.build_output_context(asset_key="numbers", partition_key=key, asset_partitions_def=partitions,
+                                             definition_metadata={"partition_expr": "batch"})
+                for key in partitions.get_partition_keys()}
+
+    def write(key: str) -> None:
+        manager.handle_output(contexts[key], spark.range(int(key[2:])).withColumn("batch", F.lit(key)))
+
+    write("p-1")  # the table exists before the concurrent writers start
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(write, ["p-3", "p-4", "p-5"]))
+
+    counts = {r.batch: r["count"] for r in read_table(spark, home, "numbers").groupBy("batch").count().collect()}
+    assert counts == {"p-1": 1, "p-3": 3, "p-4": 4, "p-5": 5}
