@@ -1,7 +1,6 @@
 """The `tweet-sentiment` command: generate data, run the pipeline, inspect status, manage the model."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -62,16 +61,19 @@ def status(home: Path | None) -> None:
 @click.option("--port", type=int, default=3000, show_default=True)
 def dev(home: Path | None, source: Path | None, port: int) -> None:
     """Start the Dagster UI and daemon (`dagster dev`) on this home, with the sensor watching the source folder."""
-    from tweet_sentiment.instance import prepare_home
+    from tweet_sentiment.gold_steps import ensure_production_model, registry_for
+    from tweet_sentiment.instance import open_instance
 
     layout = HomeLayout.resolve(home)
-    prepare_home(layout, source)
+    model = ensure_production_model(open_instance(layout, source), registry_for(layout), step=click.echo)
+    click.echo(f"gold scores with {model.uri}")
     layout.source_dir(source).mkdir(parents=True, exist_ok=True)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     command = [sys.executable, "-m", "dagster", "dev", "-p", str(port)]
     command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "tweet_sentiment.definitions"]
     click.echo(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; watching {layout.source_dir(source)}")
-    sys.exit(subprocess.call(command))
+    # Replace this process, so that stopping it (Ctrl-C, kill) stops dagster dev and its daemon too.
+    os.execv(sys.executable, command)
 
 
 def _register_subcommands() -> None:

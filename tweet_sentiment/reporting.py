@@ -11,7 +11,7 @@ from tweet_sentiment.settings import HomeLayout
 
 console = Console(width=max(Console().width, 120))
 LAYER_ASSETS = {"bronze_tweets": "bronze", "bronze_quarantine": "bronze q.", "silver_mentions": "silver",
-                "silver_quarantine": "silver q."}
+                "silver_quarantine": "silver q.", "gold_predictions": "gold"}
 
 
 def _load(layout: HomeLayout, source: Path | None):
@@ -32,13 +32,21 @@ def _ensure_sample(source_dir: Path, tweets: int) -> None:
 
 
 def run_main_job(layout: HomeLayout, source: Path | None, sample_if_empty: int = 0) -> int:
-    """Discover new files, run every new or unfinished batch, print a summary; the exit code says if all passed."""
-    from tweet_sentiment import runner
+    """Discover new files, run every new or unfinished batch, re-score stale gold, refresh the aggregates, summarize.
+
+    The exit code is 0 only when every batch and the aggregates succeeded.
+    """
+    import dagster as dg
+
+    from tweet_sentiment import gold_steps, runner
 
     instance, defs = _load(layout, source)
     source_dir = layout.source_dir(source)
     _ensure_sample(source_dir, sample_if_empty)
     console.print(f"home {layout.root}\nsource {source_dir}")
+    model = gold_steps.ensure_production_model(instance, gold_steps.registry_for(layout),
+                                               step=lambda message: console.print(f"[dim]{message}[/]"))
+    console.print(f"scoring with {model.uri}")
     with console.status("looking for new files (a file must stay unchanged between two looks)..."):
         found = runner.look_for_batches(defs, instance, layout)
     todo = runner.unmaterialized_batches(defs, instance)
@@ -54,8 +62,43 @@ def run_main_job(layout: HomeLayout, source: Path | None, sample_if_empty: int =
             progress.update(task, description=f"batch {batch}")
             outcomes.append(runner.run_batch(defs, instance, batch))
             progress.advance(task)
+    spark = defs.resources["pyspark"].spark_session
+    stale = gold_steps.stale_gold_batches(spark, layout.table("gold_predictions"), instance, model.version)
+    rescored = gold_steps.rescore_batches(defs, instance, stale, runner.QUIET_LOGGING) if stale else {}
+    aggregates = None
+    if (any(o.success for o in outcomes) or any(e is None for e in rescored.values())
+            or instance.get_latest_materialization_event(dg.AssetKey("mention_sentiment")) is None):
+        with console.status("refreshing mention_sentiment and the evaluation over all batches..."):
+            aggregates = gold_steps.refresh_aggregates(defs, instance, spark, layout, runner.QUIET_LOGGING)
     _print_summary(defs, layout, outcomes)
-    return 0 if all(o.success for o in outcomes) else 1
+    _print_aggregates(aggregates, rescored)
+    failed_rescores = [b for b, error in rescored.items() if error]
+    return 0 if (all(o.success for o in outcomes) and not failed_rescores
+                 and (aggregates is None or aggregates.success)) else 1
+
+
+def _print_aggregates(aggregates, rescored: dict[str, str | None]) -> None:
+    if rescored:
+        failed = {b: e for b, e in rescored.items() if e}
+        console.print(f"re-scored {len(rescored) - len(failed)} batches with the new production model")
+        for batch, error in failed.items():
+            console.print(f"[red]re-scoring {batch} failed: {error}[/]")
+    if aggregates is None:
+        return
+    if not aggregates.success:
+        console.print(f"[red]aggregates failed: {aggregates.error}[/]")
+        return
+    metadata = aggregates.metadata
+    macro_f1, accuracy = metadata.get("macro_f1"), metadata.get("accuracy")
+    if isinstance(macro_f1, float) and isinstance(accuracy, float):
+        console.print(f"evaluation: macro-F1 {macro_f1:.3f}, accuracy {accuracy:.3f} over "
+                      f"{metadata.get('rows_evaluated', '?')} rows (MLflow run {metadata.get('mlflow_run_id', '?')})")
+    table = Table(title=f"top mentions (of {metadata.get('total_mentions', '?')})")
+    for column in ("mention", "negative", "neutral", "positive", "total"):
+        table.add_column(column, justify="left" if column == "mention" else "right")
+    for row in aggregates.top_mentions:
+        table.add_row(*(str(value) for value in row))
+    console.print(table)
 
 
 def _print_summary(defs, layout: HomeLayout, outcomes: list) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 import dagster as dg
 import mlflow.pyfunc
 
-from tweet_sentiment.model.registry import ALIAS, Registration, load_production_model, register_source
+from tweet_sentiment.model.registry import (ALIAS, TRACKING_ENV_VAR, Registration, load_production_model,
+                                            register_source)
 
 
 class MlflowRegistry(dg.ConfigurableResource):
@@ -72,5 +73,7 @@ def sentiment_model(context: dg.AssetExecutionContext, config: SentimentModelCon
 @dg.definitions
 def mlflow_resources() -> dg.Definitions:
     # EnvVar only when set: unset means the local sqlite store under the home folder.
-    tracking = dg.EnvVar("MLFLOW_TRACKING_URI") if os.environ.get("MLFLOW_TRACKING_URI") else None
-    return dg.Definitions(resources={"mlflow_registry": MlflowRegistry(tracking_uri=tracking)})
+    tracking = dg.EnvVar(TRACKING_ENV_VAR) if os.environ.get(TRACKING_ENV_VAR) else None
+    # A module with a @dg.definitions function contributes only what that function returns: list the asset here.
+    return dg.Definitions(assets=[sentiment_model],
+                          resources={"mlflow_registry": MlflowRegistry(tracking_uri=tracking)})

@@ -1,5 +1,7 @@
 """Resources shared by the graph: the home folder, Spark with Delta Lake, and the Delta IO manager."""
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,8 @@ class DeltaSparkResource(LazyPySparkResource):
 
     def _init_session(self) -> None:
         if self._spark_session is None:
+            # Python UDF workers (gold's model) must run this interpreter, not the system python3.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             config = {**delta_spark_config(self.master), **self.spark_config}
             self._spark_session = spark_session_from_config(config)
 

@@ -80,7 +80,7 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         else:
             (obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
              .option("userMetadata", token).save(str(path)))
-            commit = self._own_commit(path, token)
+            commit = self._verified_commit(path, "true", token)
         context.add_output_metadata({
             "dagster/row_count": int(commit["operationMetrics"].get("numOutputRows", 0)),
             "delta_version": int(commit["version"]),
@@ -109,6 +109,10 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
     def _verified_commit(self, path: Path, predicate: str, token: str) -> dict[str, Any]:
         """Our commit, after checking the partition holds exactly the rows it wrote."""
         commit = self._own_commit(path, token)
+        if commit is None:
+            # Delta makes no commit when an empty write replaces an already empty partition.
+            latest = DeltaTable.forPath(self.spark, str(path)).history(1).collect()[0].asDict()
+            commit = {**latest, "operationMetrics": {"numOutputRows": "0"}}
         expected = int(commit["operationMetrics"].get("numOutputRows", 0))
         actual = self.spark.read.format("delta").load(str(path)).where(predicate).count()
         if actual != expected:
@@ -116,13 +120,11 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
                                f"but the table now holds {actual}; a concurrent writer may have interfered")
         return commit
 
-    def _own_commit(self, path: Path, token: str, depth: int = 50) -> dict[str, Any]:
-        """The commit carrying `token` among the latest `depth` commits."""
+    def _own_commit(self, path: Path, token: str, depth: int = 50) -> dict[str, Any] | None:
+        """The commit carrying `token` among the latest `depth` commits, None when the write committed nothing."""
         history = DeltaTable.forPath(self.spark, str(path)).history(depth)
         rows = history.where(F.col("userMetadata") == token).collect()
-        if not rows:
-            raise RuntimeError(f"{path}: the commit of this write is not among the last {depth} commits")
-        return rows[0].asDict()
+        return rows[0].asDict() if rows else None
 
     def load_input(self, context: dg.InputContext) -> DataFrame:
         path = self.table_path(table_name(context))

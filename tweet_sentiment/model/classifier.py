@@ -1,7 +1,6 @@
 """A loaded sequence classifier whose outputs are read as the seed's NEG/NEU/POS labels."""
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -10,6 +9,24 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from tweet_sentiment.model.labels import LABELS, canonical_label
 
 PRECISIONS = ("fp32", "bf16", "int8")
+POOLING_ATTR = "tweet_sentiment_pooling"
+"""config.json key: "mean" makes the head read the mean of the token states (how MiniLM was trained) not [CLS]."""
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Average of the token states where the attention mask is 1."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+
+
+def forward_logits(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Logits of a sequence classifier; with mean pooling in its config, the BERT pooler reads the token mean."""
+    if getattr(model.config, POOLING_ATTR, "cls") != "mean":
+        return model(**batch).logits
+    encoder = model.base_model
+    hidden = encoder(**batch).last_hidden_state
+    pooled = encoder.pooler(mean_pool(hidden, batch["attention_mask"])[:, None, :])  # the pooler reads position 0
+    return model.classifier(model.dropout(pooled))
 
 
 def label_columns(id2label: dict[int, str]) -> np.ndarray:
@@ -38,10 +55,3 @@ class SentimentClassifier:
         self.model.eval()
         if self.precision == "int8":
             self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
-
-    def save(self, path: Path) -> None:
-        """Write model and tokenizer in HuggingFace layout (full precision weights)."""
-        if self.precision == "int8":
-            raise ValueError("save the fp32 classifier; int8 is applied when loading")
-        self.model.save_pretrained(path)
-        self.tokenizer.save_pretrained(path)

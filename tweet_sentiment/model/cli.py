@@ -8,11 +8,13 @@ import click
 
 from tweet_sentiment.settings import HOME_ENV_VAR
 
+TRACKING_ENV_VAR = "TWEET_SENTIMENT_MLFLOW_URI"  # same as tweet_sentiment.model.registry; kept light to import
+
 home_option = click.option(
     "--home", type=click.Path(file_okay=False, path_type=Path), envvar=HOME_ENV_VAR, default=None,
     help=f"Folder for all state (lakehouse, manifest, MLflow, Dagster). Default: ${HOME_ENV_VAR} or ~/.tweet_sentiment.")
 tracking_option = click.option(
-    "--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
+    "--tracking-uri", default=None, envvar=TRACKING_ENV_VAR,
     help="MLflow tracking server; default: sqlite store under <home>/mlflow.")
 
 
@@ -36,10 +38,16 @@ def model() -> None:
 @click.option("--lora-r", type=int, default=16, show_default=True)
 @click.option("--frozen-layers", type=click.IntRange(0, 5), default=3, show_default=True,
               help="Bottom layers kept frozen (their outputs cached once); LoRA adapts the layers above.")
+@click.option("--pooling", type=click.Choice(["cls", "mean"]), default="cls", show_default=True,
+              help="What the head reads: the BERT pooler on [CLS], or on the mean of the token states.")
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--limit", type=int, default=None, help="Train on the first N tweets only (smoke runs).")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Torch threads. One is faster on a shared 2-core machine: spinning thread pools collapse when "
+                   "another process holds a core.")
 def train(home: Path | None, data_dir: Path, out_dir: Path | None, epochs: float, batch_size: int,
-          learning_rate: float, lora_r: int, frozen_layers: int, seed: int, limit: int | None) -> None:
+          learning_rate: float, lora_r: int, frozen_layers: int, pooling: str, seed: int, limit: int | None,
+          threads: int) -> None:
     """Fine-tune the builtin model (LoRA on MiniLM) on SemEval tweets, keeping twitter-2016devtest-A out as dev."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -48,7 +56,8 @@ def train(home: Path | None, data_dir: Path, out_dir: Path | None, epochs: float
     from tweet_sentiment.model.train import train as run_training
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, lora_r=lora_r,
-                         lora_alpha=2 * lora_r, frozen_layers=frozen_layers, seed=seed, limit=limit, bf16=False)
+                         lora_alpha=2 * lora_r, frozen_layers=frozen_layers, pooling=pooling, seed=seed,
+                         limit=limit, bf16=False, threads=threads)
     target = out_dir or BUILTIN_DIR
     columns = (TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(), TimeRemainingColumn())
@@ -146,3 +155,35 @@ def predict(home: Path | None, tracking_uri: str | None, input_path: Path, outpu
         if chunk:
             flush()
     click.echo(f"scored {written} lines into {output_path}")
+
+
+@model.command()
+@home_option
+@tracking_option
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="The semeval-task4a folder: timing texts and the dev set.")
+@click.option("--count", type=click.IntRange(min=64), default=5000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+def benchmark(home: Path | None, tracking_uri: str | None, data_dir: Path, count: int, batch_size: int) -> None:
+    """Tweets/s of the production model vs a bare batched forward of the same network; bf16/int8 dev recall."""
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    from tweet_sentiment.model.benchmark import benchmark_texts, run_benchmark
+    from tweet_sentiment.model.registry import load_production_model
+    from tweet_sentiment.model.semeval import DEV_FILE, read_file
+    from tweet_sentiment.model.sources import LoadedSource
+
+    pyfunc = load_production_model(tracking_uri, home)
+    wrapped = pyfunc.unwrap_python_model().classifier
+    loaded = LoadedSource(wrapped.model, wrapped.tokenizer, "production", "production")
+    texts = benchmark_texts(data_dir, count)
+    rows = run_benchmark(pyfunc.predict, loaded, texts, read_file(data_dir / DEV_FILE), batch_size)
+    table = Table(title=f"{len(texts)} tweets, batch {batch_size}, {torch.get_num_threads()} torch threads")
+    for column in ("variant", "tweets/s", "dev macro-recall"):
+        table.add_column(column)
+    for row in rows:
+        recall = row.get("dev_macro_recall")
+        table.add_row(row["variant"], f"{row['tweets_per_s']:.0f}", "" if recall is None else f"{recall:.4f}")
+    Console().print(table)

@@ -1,5 +1,10 @@
 """The seed's label set (NEG/NEU/POS) and its sentiment ids (negative 0, positive 1, neutral -1)."""
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 LABELS: tuple[str, ...] = ("NEG", "NEU", "POS")
 """Class order of every model this project registers: index i of the logits is LABELS[i]."""
 
@@ -32,3 +37,8 @@ def label_from_sentiment_id(value: int) -> str:
     if value not in SENTIMENT_ID_TO_LABEL:
         raise ValueError(f"unknown sentiment id {value!r}; expected 0 (NEG), 1 (POS) or -1 (NEU)")
     return SENTIMENT_ID_TO_LABEL[value]
+
+
+def sentiment_ids(labels: "pd.Series") -> "pd.Series":
+    """Vectorised `sentiment_id` for a column of NEG/NEU/POS labels (what gold stores as predicted_sentiment_id)."""
+    return labels.map(LABEL_TO_SENTIMENT_ID).astype("int64")

@@ -21,6 +21,9 @@ from tweet_sentiment.settings import HomeLayout
 
 log = logging.getLogger(__name__)
 
+TRACKING_ENV_VAR = "TWEET_SENTIMENT_MLFLOW_URI"
+"""A tracking server for the project. Not MLFLOW_TRACKING_URI: mlflow.set_tracking_uri() writes that variable,
+so one registration would silently redirect every later one in the same process."""
 MODEL_NAME = "HF_TWEET_SENTIMENT"
 ALIAS = "production"
 EXPERIMENT = "tweet_sentiment_model"
@@ -97,6 +100,15 @@ def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str:
     return f"runs:/{run_id}"
 
 
+def _reset_tokenizer_state(loaded: LoadedSource) -> None:
+    """Forget the truncation/padding that scoring left on a fast tokenizer: tokenizer.json would save it and change
+    the content hash of an otherwise identical model."""
+    backend = getattr(loaded.tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        backend.no_truncation()
+        backend.no_padding()
+
+
 def register(loaded: LoadedSource, tracking_uri: str | None = None, home: str | Path | None = None,
              dev_metrics: dict | None = None, model_config: dict | None = None,
              tags: dict[str, str] | None = None, step: Callable[[str], None] = log.info) -> Registration:
@@ -108,6 +120,7 @@ def register(loaded: LoadedSource, tracking_uri: str | None = None, home: str | 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / MODEL_ARTIFACT
         step("saving the model in HuggingFace layout")
+        _reset_tokenizer_state(loaded)
         loaded.model.save_pretrained(folder)
         loaded.tokenizer.save_pretrained(folder)
         digest = content_hash(folder, config)

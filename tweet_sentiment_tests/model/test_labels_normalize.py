@@ -37,3 +37,11 @@ def test_unknown_label_is_an_error() -> None:
 ])
 def test_normalize_tweet(raw: str | None, expected: str) -> None:
     assert normalize_tweet(raw) == expected
+
+
+def test_sentiment_ids_column() -> None:
+    import pandas as pd
+
+    from tweet_sentiment.model.labels import sentiment_ids
+
+    assert sentiment_ids(pd.Series(["POS", "NEG", "NEU"])).tolist() == [1, 0, -1]

@@ -32,14 +32,14 @@ def test_register_reuses_identical_and_moves_alias(tmp_path: Path) -> None:
     mlflow.set_tracking_uri(tracking_uri_for(None, home))
     client = MlflowClient(registry_uri=tracking_uri_for(None, home))
     assert len(client.search_model_versions(f"name='{MODEL_NAME}'")) == 2
-    assert client.get_model_version_by_alias(MODEL_NAME, ALIAS).version == "2"
+    assert str(client.get_model_version_by_alias(MODEL_NAME, ALIAS).version) == "2"
     assert client.get_model_version(MODEL_NAME, "1").tags[HASH_TAG] != client.get_model_version(MODEL_NAME, "2").tags[
         HASH_TAG]
 
     # Re-registering the first model points production back at version 1 without a third version.
     back = register_source(str(first_dir), home=home)
     assert (back.version, back.reused) == ("1", True)
-    assert client.get_model_version_by_alias(MODEL_NAME, ALIAS).version == "1"
+    assert str(client.get_model_version_by_alias(MODEL_NAME, ALIAS).version) == "1"
 
 
 def test_production_pyfunc_contract(tmp_path: Path) -> None:
@@ -75,3 +75,17 @@ def test_registered_requirements_are_pinned_without_torchvision(tmp_path: Path) 
 def test_load_production_without_registration_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LookupError, match="model register"):
         load_production_model(home=tmp_path / "empty")
+
+
+def test_scoring_before_registration_does_not_change_the_hash(tmp_path: Path) -> None:
+    from tweet_sentiment.model.classifier import SentimentClassifier
+    from tweet_sentiment.model.registry import register
+    from tweet_sentiment.model.scoring import score_texts
+    from tweet_sentiment.model.sources import load_source
+
+    folder = build_tiny_model(tmp_path / "m", {0: "NEG", 1: "NEU", 2: "POS"})
+    first = register(load_source(str(folder)), home=tmp_path / "home")
+    used = load_source(str(folder))
+    score_texts(SentimentClassifier(used.model, used.tokenizer, max_length=16), ["i love this day"])
+    again = register(used, home=tmp_path / "home")
+    assert (again.version, again.reused) == (first.version, True)

@@ -85,3 +85,22 @@ def test_unknown_precision_is_an_error(tiny_model_dir: Path) -> None:
     loaded = load_source(str(tiny_model_dir))
     with pytest.raises(ValueError, match="precision"):
         SentimentClassifier(loaded.model, loaded.tokenizer, precision="fp8")
+
+
+def test_mean_pooling_setting_survives_save_and_load(tmp_path: Path) -> None:
+    import torch
+
+    from tweet_sentiment.model.classifier import POOLING_ATTR, forward_logits, mean_pool
+
+    loaded = load_source(str(build_tiny_model(tmp_path / "m", {0: "NEG", 1: "NEU", 2: "POS"})))
+    setattr(loaded.model.config, POOLING_ATTR, "mean")
+    loaded.model.save_pretrained(tmp_path / "mean")
+    loaded.tokenizer.save_pretrained(tmp_path / "mean")
+    again = load_source(str(tmp_path / "mean"))
+    assert getattr(again.model.config, POOLING_ATTR) == "mean"
+    batch = dict(again.tokenizer(["i love this", "bad"], padding=True, return_tensors="pt"))
+    with torch.no_grad():
+        hidden = again.model.bert(**batch).last_hidden_state
+        expected = again.model.classifier(again.model.bert.pooler(mean_pool(hidden, batch["attention_mask"])[:, None]))
+        assert torch.allclose(forward_logits(again.model, batch), expected, atol=1e-6)
+        assert not torch.allclose(again.model(**batch).logits, expected, atol=1e-4)

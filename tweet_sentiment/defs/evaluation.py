@@ -1,0 +1,167 @@
+"""Evaluation: given vs predicted sentiment per batch (a Delta table, for drift) and over all batches (MLflow runs)."""
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from importlib.metadata import version as package_version
+
+import dagster as dg
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from tweet_sentiment.charts import png_markdown
+from tweet_sentiment.defs.gold import GOLD, UPDATE_WHEN_GOLD_CHANGES
+from tweet_sentiment.defs.model import MlflowRegistry
+from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
+from tweet_sentiment.lakehouse.evaluation_runs import evaluation_experiment, log_evaluation
+from tweet_sentiment.lakehouse.tables import table_exists
+from tweet_sentiment.model.labels import LABELS
+from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, confusion_cells,
+                                                   flat_metrics, predicted_shares)
+from tweet_sentiment.trend_charts import confusion_matrix_figure, figure_png, line_chart_png
+
+BATCH_METRICS = dg.AssetKey("sentiment_batch_metrics")
+BATCH_METRICS_SCHEMA = (
+    "batch string, rows long, labelled_rows long, agreement double, macro_f1 double, recall_neg double, "
+    "recall_neu double, recall_pos double, share_neg double, share_neu double, share_pos double, "
+    "min_timestamp timestamp, max_timestamp timestamp, model_versions string, evaluated_at timestamp")
+
+
+class BatchMetricsConfig(dg.Config):
+    """When the agreement of a batch counts as drift: below the mean of earlier batches by more than
+    max(max_drop, 3 standard deviations), once `min_history` earlier batches exist."""
+
+    min_history: int = 3
+    max_drop: float = 0.10
+    window: int = 20
+
+
+def _delta_version(spark: SparkSession, path: str) -> int | None:
+    from delta.tables import DeltaTable
+
+    if not table_exists(spark, path):
+        return None
+    return int(DeltaTable.forPath(spark, path).history(1).collect()[0]["version"])
+
+
+def _distinct(gold: DataFrame, column: str) -> list[str]:
+    return sorted(r[column] for r in gold.select(column).distinct().collect() if r[column] is not None)
+
+
+def batch_metrics_row(gold: DataFrame, batch: str) -> dict:
+    """One batch's metrics: agreement (accuracy), macro-F1 and recall per class, share of each predicted label."""
+    cells = confusion_cells(gold)
+    metrics = classification_metrics(cells) if cells else None
+    shares = predicted_shares(gold)
+    span = gold.agg(F.count(F.lit(1)).alias("rows"), F.min("timestamp").alias("lo"),
+                    F.max("timestamp").alias("hi")).first()
+    return {
+        "batch": batch, "rows": int(span["rows"]), "labelled_rows": metrics["rows"] if metrics else 0,
+        "agreement": metrics["accuracy"] if metrics else None, "macro_f1": metrics["macro_f1"] if metrics else None,
+        **{f"recall_{label.lower()}": (metrics["recall"][label] if metrics else None) for label in LABELS},
+        **{f"share_{label.lower()}": shares[label] for label in LABELS},
+        "min_timestamp": span["lo"], "max_timestamp": span["hi"],
+        "model_versions": ",".join(_distinct(gold, "model_version")), "evaluated_at": datetime.now(timezone.utc),
+    }
+
+
+def agreement_history(spark: SparkSession, path: str, batch: str, window: int) -> list[float]:
+    """Agreement of up to `window` batches created before `batch` (keys sort by creation time)."""
+    if not table_exists(spark, path):
+        return []
+    rows = (spark.read.format("delta").load(path).where((F.col("batch") < batch) & F.col("agreement").isNotNull())
+            .orderBy(F.desc("batch")).limit(window).select("agreement").collect())
+    return [float(r["agreement"]) for r in rows]
+
+
+@dg.asset(
+    key=BATCH_METRICS,
+    ins={"gold_predictions": dg.AssetIn(GOLD)},
+    partitions_def=batches,
+    # With gold in "inference": the per-batch assets the batch pipeline job selects by group.
+    group_name="inference",
+    io_manager_key="delta_io_manager",
+    metadata={"partition_expr": "batch"},
+    kinds={"spark", "delta"},
+    pool="lakehouse_metrics",
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=[dg.AssetCheckSpec("agreement_drift", asset=BATCH_METRICS,
+                                   description="Warns when a batch's agreement between given and predicted "
+                                               "sentiment drops well below the running norm.")],
+)
+def sentiment_batch_metrics(context: dg.AssetExecutionContext, config: BatchMetricsConfig, pyspark: DeltaSparkResource,
+                            tweet_home: TweetSentimentHome,
+                            gold_predictions: DataFrame) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """One row per batch: agreement, macro-F1, recall per class and share of each predicted class, so that drift
+    shows as a line over batches."""
+    spark = pyspark.spark_session
+    batch = context.partition_key
+    row = batch_metrics_row(gold_predictions, batch)
+    history = agreement_history(spark, str(tweet_home.layout.table(BATCH_METRICS.path[-1])), batch, config.window)
+    yield dg.Output(spark.createDataFrame([row], BATCH_METRICS_SCHEMA), metadata={
+        k: v for k, v in row.items() if isinstance(v, (int, float)) and v is not None})
+    if row["agreement"] is None:
+        yield dg.AssetCheckResult(check_name="agreement_drift", passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                  metadata={"reason": "no labelled rows in this batch"})
+        return
+    passed, norm, threshold = agreement_drift(row["agreement"], history, config.min_history, config.max_drop)
+    yield dg.AssetCheckResult(
+        check_name="agreement_drift", passed=passed, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"agreement": row["agreement"], "norm": norm if norm is not None else "n/a",
+                  "threshold": threshold if threshold is not None else "n/a", "earlier_batches": len(history)})
+
+
+def _confusion_markdown(matrix: list[list[int]]) -> str:
+    lines = ["| given \\ predicted | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(str(v) for v in row) + " |" for label, row in zip(LABELS, matrix)]
+    return "\n".join(lines)
+
+
+def trend_chart(batch_metrics: DataFrame) -> dg.MetadataValue:
+    """Agreement, macro-F1 and the predicted positive share per batch, oldest first."""
+    rows = batch_metrics.orderBy("batch").select("batch", "agreement", "macro_f1", "share_pos").collect()
+    if not rows:
+        return dg.MetadataValue.md("*no batch metrics yet*")
+    png = line_chart_png("Agreement per batch", [r["batch"][:16] for r in rows],
+                         {name: [r[name] for r in rows] for name in ("agreement", "macro_f1", "share_pos")})
+    return dg.MetadataValue.md(png_markdown(png, "agreement per batch"))
+
+
+@dg.asset(
+    ins={"gold_predictions": dg.AssetIn(GOLD), "sentiment_batch_metrics": dg.AssetIn(BATCH_METRICS)},
+    group_name="evaluation",
+    kinds={"spark", "mlflow"},
+    automation_condition=UPDATE_WHEN_GOLD_CHANGES,
+)
+def sentiment_evaluation(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource, tweet_home: TweetSentimentHome,
+                         mlflow_registry: MlflowRegistry, gold_predictions: DataFrame,
+                         sentiment_batch_metrics: DataFrame) -> dg.MaterializeResult:
+    """Given vs predicted sentiment over all batches: precision, recall, F1 per class and macro, accuracy and the
+    confusion matrix, logged as an MLflow run (with the Delta versions read) and shown here."""
+    spark = pyspark.spark_session
+    gold_version = _delta_version(spark, str(tweet_home.layout.table("gold_predictions")))
+    silver_version = _delta_version(spark, str(tweet_home.layout.table("silver_mentions")))
+    covered = sorted(r["batch"] for r in gold_predictions.select("batch").distinct().collect())
+    models = _distinct(gold_predictions, "model_version")
+    metrics = classification_metrics(confusion_cells(gold_predictions))
+    shares = predicted_shares(gold_predictions)
+    flat = flat_metrics(metrics) | {f"share_{k.lower()}": v for k, v in shares.items()}
+    params = {"model_name": ",".join(_distinct(gold_predictions, "model_name")), "model_version": ",".join(models),
+              "mlflow_version": package_version("mlflow"), "silver_delta_version": silver_version,
+              "gold_delta_version": gold_version, "batches_count": len(covered), "batches": ",".join(covered)}
+    figure = confusion_matrix_figure(metrics["confusion_matrix"], LABELS, "Given vs predicted sentiment")
+    client, experiment_id = evaluation_experiment(mlflow_registry.tracking_uri, mlflow_registry.home)
+    run_id = log_evaluation(client, experiment_id, flat | {"rows": metrics["rows"]}, params, figure,
+                            {**metrics, "batches": covered, "predicted_shares": shares},
+                            {"dagster_run_id": context.run_id})
+    context.log.info(f"evaluation logged as MLflow run {run_id}: macro-F1 {metrics['macro_f1']:.3f}")
+    return dg.MaterializeResult(metadata={
+        "mlflow_run_id": run_id, "mlflow_experiment_id": experiment_id, "rows_evaluated": metrics["rows"],
+        **{k: round(v, 4) for k, v in flat.items()},
+        "model_version": ",".join(models), "gold_delta_version": gold_version if gold_version is not None else -1,
+        "silver_delta_version": silver_version if silver_version is not None else -1,
+        "batches_covered": len(covered),
+        "confusion_matrix": dg.MetadataValue.md(_confusion_markdown(metrics["confusion_matrix"]) + "\n\n"
+                                                + png_markdown(figure_png(figure), "confusion matrix")),
+        "agreement_per_batch": trend_chart(sentiment_batch_metrics),
+    })

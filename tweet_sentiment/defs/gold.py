@@ -1,0 +1,115 @@
+"""Gold: every silver mention with the production model's prediction, scored on Spark, stamped with the model."""
+
+import time
+from collections.abc import Iterator
+
+import dagster as dg
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from tweet_sentiment.defs.model import MlflowRegistry
+from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.defs.production_model import PRODUCTION_MODEL, production_ref
+from tweet_sentiment.defs.quality import counts_table, non_null_check, schema_check
+from tweet_sentiment.defs.resources import DeltaSparkResource
+from tweet_sentiment.lakehouse.inference import PANDAS_UDF, SCORERS, local_model_path, scorer
+from tweet_sentiment.model.labels import LABELS
+from tweet_sentiment.model.scoring import PREDICTED_SCORE, PREDICTED_SENTIMENT
+from tweet_sentiment.transforms.gold import GOLD_SCHEMA, distinct_texts, predictions_of
+
+GOLD = dg.AssetKey("gold_predictions")
+KEY_COLUMNS = ["timestamp", "mention", "cleaned_text", "model_version"]
+
+# Re-score a materialized partition when the production alias gets a new data version (a new model version);
+# new partitions are left to the batch pipeline the source sensor launches.
+RESCORE_ON_NEW_MODEL = (
+    dg.AutomationCondition.any_deps_match(dg.AutomationCondition.data_version_changed())
+    .allow(dg.AssetSelection.assets(PRODUCTION_MODEL)).since_last_handled()
+    & ~dg.AutomationCondition.missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("re-score when production moves")
+
+# For the aggregates over all batches: refresh after any gold partition changes, once no gold run is in flight.
+UPDATE_WHEN_GOLD_CHANGES = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("update when gold changes")
+
+
+class GoldConfig(dg.Config):
+    """How gold scores texts: our pandas UDF with a per-worker model cache, or MLflow's spark_udf."""
+
+    scorer: str = PANDAS_UDF
+
+
+def gold_profile(gold: DataFrame) -> tuple[dict[str, int], dict[str, int], int]:
+    """In one pass: NULLs per key column, rows per predicted label, rows with an invalid label or score."""
+    valid = F.col(PREDICTED_SENTIMENT).isin(*LABELS) & F.col(PREDICTED_SCORE).between(0, 100)
+    row = gold.agg(
+        *[F.sum(F.col(c).isNull().cast("long")).alias(f"null_{c}") for c in KEY_COLUMNS],
+        *[F.sum((F.col(PREDICTED_SENTIMENT) == label).cast("long")).alias(label) for label in LABELS],
+        F.sum(F.when(valid, 0).otherwise(1)).alias("invalid")).first()
+    nulls = {c: int(row[f"null_{c}"] or 0) for c in KEY_COLUMNS}
+    return nulls, {label: int(row[label] or 0) for label in LABELS}, int(row["invalid"] or 0)
+
+
+def predictions_check(invalid: int) -> dg.AssetCheckResult:
+    """Every row has a label in NEG/NEU/POS and a score within 0-100."""
+    return dg.AssetCheckResult(asset_key=GOLD, check_name="valid_predictions", passed=invalid == 0,
+                               metadata={"invalid_rows": invalid})
+
+
+@dg.asset(
+    key=GOLD,
+    ins={"silver_mentions": dg.AssetIn()},
+    deps=[PRODUCTION_MODEL],
+    partitions_def=batches,
+    group_name="inference",
+    io_manager_key="delta_io_manager",
+    metadata={"partition_expr": "batch"},
+    kinds={"spark", "delta", "mlflow"},
+    pool="lakehouse_gold",
+    automation_condition=RESCORE_ON_NEW_MODEL,
+    check_specs=[
+        dg.AssetCheckSpec("schema", asset=GOLD, blocking=True, description="Expected columns and types."),
+        dg.AssetCheckSpec("non_null_keys", asset=GOLD, blocking=True, description="Key columns are never NULL."),
+        dg.AssetCheckSpec("valid_predictions", asset=GOLD, blocking=True,
+                          description="Predicted label in NEG/NEU/POS, score within 0-100."),
+    ],
+)
+def gold_predictions(context: dg.AssetExecutionContext, config: GoldConfig, pyspark: DeltaSparkResource,
+                     mlflow_registry: MlflowRegistry,
+                     silver_mentions: DataFrame) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """Silver mentions with predicted_sentiment (NEG/NEU/POS), predicted_score (0-100), the seed's sentiment ids
+    and the model name and version that scored them; each distinct text is scored once per batch."""
+    if config.scorer not in SCORERS:
+        raise ValueError(f"unknown scorer {config.scorer!r}; expected one of {SCORERS}")
+    spark = pyspark.spark_session
+    # The alias is read once: the whole batch is scored by, and stamped with, this one version.
+    ref = production_ref(mlflow_registry)
+    model_path = local_model_path(ref, mlflow_registry.home)
+    score = scorer(config.scorer, spark, model_path)
+    started = time.perf_counter()
+    texts = distinct_texts(silver_mentions).repartition(spark.sparkContext.defaultParallelism)
+    # Checkpointed so the model runs exactly once per text, whatever reads the scores afterwards.
+    scores = (texts.select("cleaned_text", score(F.col("cleaned_text")).alias("p"))
+              .select("cleaned_text", f"p.{PREDICTED_SENTIMENT}", f"p.{PREDICTED_SCORE}").localCheckpoint())
+    scored = scores.count()
+    seconds = time.perf_counter() - started
+    # Persisted: profiled, checked and written; the IO manager unpersists it after the write.
+    gold = predictions_of(silver_mentions, scores, ref.name, ref.version).persist()
+    nulls, predicted, invalid = gold_profile(gold)
+    checks = [schema_check("gold_predictions", gold, GOLD_SCHEMA),
+              non_null_check("gold_predictions", nulls, KEY_COLUMNS), predictions_check(invalid)]
+    context.log.info(f"scored {scored} distinct texts with {ref.uri} ({config.scorer}) in {seconds:.1f}s")
+
+    yield dg.Output(gold, metadata={
+        "model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri, "scorer": config.scorer,
+        "distinct_texts_scored": scored, "scoring_seconds": round(seconds, 2),
+        "texts_per_second": round(scored / seconds, 1) if seconds else 0.0,
+        "predicted_sentiment": counts_table(predicted, "predicted_sentiment"),
+    })
+    yield from checks
+

@@ -1,0 +1,44 @@
+"""mention_sentiment over every gold partition: re-processing a batch replaces its rows instead of adding them."""
+
+import dagster as dg
+
+from tweet_sentiment.defs.production_model import production_model
+from tweet_sentiment.defs.silver import silver
+from tweet_sentiment.defs.gold import GOLD, gold_predictions
+from tweet_sentiment.defs.mention_sentiment import mention_sentiment
+from tweet_sentiment_tests.gold_helpers import gold_row, materialization_metadata, with_registry, write_gold
+from tweet_sentiment_tests.helpers import read_table
+
+UPSTREAM = [production_model, *silver.to_source_assets()]  # gold's inputs, so that gold can be loaded
+
+
+def _counts(spark, home) -> list[tuple]:
+    return [(r.mention, r.negative, r.neutral, r.positive, r.total)
+            for r in read_table(spark, home, "mention_sentiment").collect()]
+
+
+def test_aggregate_over_batches_and_reprocessed_batch(resources, instance, home, spark):
+    resources = with_registry(resources, home)
+    write_gold(spark, home, [gold_row("b1", "bob", "positive", "POS"), gold_row("b1", "al", None, "NEG"),
+                             gold_row("b2", "bob", "negative", "NEG", day=2),
+                             gold_row("b2", "bob", None, "POS", day=3)])
+    instance.add_dynamic_partitions("batches", ["b1", "b2"])
+    assets = [*UPSTREAM, gold_predictions, mention_sentiment]
+
+    result = dg.materialize(assets, selection=[mention_sentiment], instance=instance, resources=resources)
+    assert _counts(spark, home) == [("bob", 1, 0, 2, 3), ("al", 1, 0, 0, 1)]
+    metadata = materialization_metadata(result, "mention_sentiment")
+    assert metadata["total_mentions"] == 2 and metadata["dagster/row_count"] == 2
+    assert metadata["in_favour_top_20"].startswith("![") and metadata["villains_top_20"].startswith("![")
+    assert metadata["daily_trend"].startswith("![") and "| bob | 3 |" in metadata["most_mentioned"]
+
+    # b2 is processed again (its gold partition replaced): the aggregate counts it once, with its new rows.
+    defs = dg.Definitions(assets=assets, resources=resources)
+    selection = dg.AssetSelection.assets(mention_sentiment)
+    before = dg.evaluate_automation_conditions(defs, instance, asset_selection=selection)
+    write_gold(spark, home, [gold_row("b2", "cy", "neutral", "NEU")], batch="b2")
+    instance.report_runless_asset_event(dg.AssetMaterialization(GOLD, partition="b2"))
+    tick = dg.evaluate_automation_conditions(defs, instance, asset_selection=selection, cursor=before.cursor)
+    assert tick.get_num_requested(mention_sentiment.key) == 1  # gold changed: the aggregate is refreshed
+    dg.materialize(assets, selection=[mention_sentiment], instance=instance, resources=resources)
+    assert _counts(spark, home) == [("al", 1, 0, 0, 1), ("bob", 0, 0, 1, 1), ("cy", 0, 1, 0, 1)]
