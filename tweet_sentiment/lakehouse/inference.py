@@ -9,7 +9,6 @@ import hashlib
 import logging
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -130,19 +129,8 @@ def worker_threads(spark: SparkSession) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, spark.sparkContext.defaultParallelism))
 
 
-def use_driver_python(spark: SparkSession) -> None:
-    """On a local master, run Python UDFs with this interpreter (the virtualenv), not whatever `python3` is on PATH.
-
-    PySpark takes the worker interpreter from $PYSPARK_PYTHON when the context starts, defaulting to `python3`.
-    """
-    context = spark.sparkContext
-    if context.master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
-        context.pythonExec = sys.executable
-
-
 def scorer(kind: str, spark: SparkSession, path: Path) -> Callable[[Column], Column]:
-    """The scorer named `kind` (see SCORERS)."""
-    use_driver_python(spark)
+    """The scorer named `kind` (see SCORERS); Python workers run the driver's interpreter (DeltaSparkResource)."""
     if kind == PANDAS_UDF:
         return pandas_scorer(path, worker_threads(spark))
     if kind == SPARK_UDF:
