@@ -1,6 +1,7 @@
 """What the CLI shows people: progress while batches run, a summary after, and the status of every batch."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -9,12 +10,18 @@ from rich.table import Table
 from tweet_sentiment.discovery import scan_source
 from tweet_sentiment.settings import HomeLayout
 
+if TYPE_CHECKING:  # heavy imports stay lazy: `--help` and `generate` need no Spark or MLflow
+    import dagster as dg
+
+    from tweet_sentiment.gold_steps import AggregatesOutcome
+    from tweet_sentiment.runner import BatchOutcome
+
 console = Console(width=max(Console().width, 120))
 LAYER_ASSETS = {"bronze_tweets": "bronze", "bronze_quarantine": "bronze q.", "silver_mentions": "silver",
                 "silver_quarantine": "silver q.", "gold_predictions": "gold"}
 
 
-def _load(layout: HomeLayout, source: Path | None):
+def _load(layout: HomeLayout, source: Path | None) -> "tuple[dg.DagsterInstance, dg.Definitions]":
     from tweet_sentiment.instance import open_instance
 
     instance = open_instance(layout, source)
@@ -77,7 +84,7 @@ def run_main_job(layout: HomeLayout, source: Path | None, sample_if_empty: int =
                  and (aggregates is None or aggregates.success)) else 1
 
 
-def _print_aggregates(aggregates, rescored: dict[str, str | None]) -> None:
+def _print_aggregates(aggregates: "AggregatesOutcome | None", rescored: dict[str, str | None]) -> None:
     if rescored:
         failed = {b: e for b, e in rescored.items() if e}
         console.print(f"re-scored {len(rescored) - len(failed)} batches with the new production model")
@@ -101,7 +108,7 @@ def _print_aggregates(aggregates, rescored: dict[str, str | None]) -> None:
     console.print(table)
 
 
-def _print_summary(defs, layout: HomeLayout, outcomes: list) -> None:
+def _print_summary(defs: "dg.Definitions", layout: HomeLayout, outcomes: "list[BatchOutcome]") -> None:
     from tweet_sentiment.lakehouse.tables import quarantine_reasons
     from tweet_sentiment.manifest import Manifest
 

@@ -4,6 +4,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -35,7 +36,7 @@ class BatchOutcome:
     error: str | None = None
 
 
-def _cursor_file(layout: HomeLayout):
+def _cursor_file(layout: HomeLayout) -> Path:
     return layout.root / "state" / "cli_sensor_cursor.json"
 
 
