@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,9 @@ class DiscoveryLimits:
     max_files_per_batch: int = 100
     max_bytes_per_batch: int = 256 * 1024 * 1024
     max_bytes_hashed_per_look: int = 2 * 1024 * 1024 * 1024
+    # A file whose own mtime is this much older than the look is settled at its first look; writers that pause
+    # longer mid-file should write under a temporary name (`*.tmp`, `*.part`, `.x`) and rename.
+    quiet_seconds: float = 2.0
 
 
 @dataclass
@@ -74,16 +78,33 @@ def parse_cursor(cursor: str | None) -> dict[str, list[int]]:
     return {path: list(seen) for path, seen in json.loads(cursor).get("pending", {}).items()}
 
 
-def discover(manifest: Manifest, root: Path, cursor: str | None, limits: DiscoveryLimits) -> Discovery:
-    """One look: files unchanged since the previous look are hashed, de-duplicated and batched."""
+def is_settled(f: SourceFile, previous: dict[str, list[int]], now_ns: int, quiet_seconds: float) -> bool:
+    """Unchanged since the previous look, or not modified for `quiet_seconds` by its own mtime (an mtime in the
+    future, from a skewed clock, is never quiet)."""
+    return previous.get(f.path) == [f.size, f.mtime_ns] or now_ns - f.mtime_ns >= quiet_seconds * 1e9
+
+
+def unchanged(f: SourceFile) -> bool:
+    """The file still has the size and mtime it had when listed (nothing wrote to it while it was hashed)."""
+    try:
+        stat = os.stat(f.path)
+    except FileNotFoundError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == (f.size, f.mtime_ns)
+
+
+def discover(manifest: Manifest, root: Path, cursor: str | None, limits: DiscoveryLimits,
+             now_ns: int | None = None) -> Discovery:
+    """One look: settled files (see `is_settled`) are hashed, de-duplicated and batched; the rest wait."""
     previous = parse_cursor(cursor)
     known = manifest.known_files()
+    now_ns = time.time_ns() if now_ns is None else now_ns
     pending: dict[str, list[int]] = {}
     settled: list[SourceFile] = []
     for f in scan_source(root):
         if (f.path, f.size, f.mtime_ns) in known:
             continue
-        if previous.get(f.path) == [f.size, f.mtime_ns]:
+        if is_settled(f, previous, now_ns, limits.quiet_seconds):
             settled.append(f)
         else:
             pending[f.path] = [f.size, f.mtime_ns]
@@ -97,6 +118,9 @@ def discover(manifest: Manifest, root: Path, cursor: str | None, limits: Discove
         try:
             digest = sha256_of(f.path)
         except FileNotFoundError:
+            continue
+        if not unchanged(f):  # written to while hashed: not settled after all
+            pending[f.path] = [f.size, f.mtime_ns]
             continue
         budget -= f.size
         hashed.append(SourceFile(f.path, f.size, f.mtime_ns, digest))

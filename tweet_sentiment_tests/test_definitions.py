@@ -7,7 +7,11 @@ def test_definitions_load_with_the_graph_the_sensor_and_the_job():
     definitions = defs()
     keys = {k.to_user_string() for k in definitions.resolve_asset_graph().get_all_asset_keys()}
     assert {"bronze_tweets", "bronze_quarantine", "silver_mentions", "silver_quarantine"} <= keys
-    assert definitions.resolve_sensor_def("source_files_sensor").job_name == "batch_pipeline"
+    assert definitions.resolve_sensor_def("source_files_sensor").job_name == "batch_pipeline_with_mentions"
     job = definitions.resolve_job_def("batch_pipeline")
     assert job.partitions_def == dg.DynamicPartitionsDefinition(name="batches")
+    sensor_job = definitions.resolve_job_def("batch_pipeline_with_mentions")
+    assert sensor_job.partitions_def == job.partitions_def
+    sensor_assets = {k.to_user_string() for k in sensor_job.asset_layer.executable_asset_keys}
+    assert sensor_assets == {k.to_user_string() for k in job.asset_layer.executable_asset_keys} | {"mention_sentiment"}
     assert {"tweet_home", "pyspark", "delta_io_manager"} <= set(definitions.resources)

@@ -1,8 +1,18 @@
 import json
 import os
+from pathlib import Path
 
+import tweet_sentiment.discovery as discovery
 from tweet_sentiment.discovery import DiscoveryLimits, discover, is_source_file, parse_cursor
 from tweet_sentiment.manifest import Manifest
+
+NOW = 1_800_000_000 * 10**9  # a fixed "now" for every look, so no test depends on how fast files are written
+SECOND = 10**9
+
+
+def _write(path: Path, text: str, mtime_ns: int = NOW) -> None:
+    path.write_text(text)
+    os.utime(path, ns=(mtime_ns, mtime_ns))
 
 
 def test_hidden_and_temporary_files_are_not_sources():
@@ -14,34 +24,64 @@ def test_hidden_and_temporary_files_are_not_sources():
 def test_a_file_is_ingested_only_once_it_stopped_changing(tmp_path):
     manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
     source.mkdir()
-    (source / "a.json").write_text('{"text": "x"}\n')
+    _write(source / "a.json", '{"text": "x"}\n')
     limits = DiscoveryLimits()
 
-    first = discover(manifest, source, None, limits)
+    first = discover(manifest, source, None, limits, now_ns=NOW)
     assert first.registration.batches == [] and list(first.pending) == [str(source / "a.json")]
 
-    with open(source / "a.json", "a") as handle:  # still being written
+    with open(source / "a.json", "a") as handle:  # still being written, a moment later
         handle.write('{"text": "y"}\n')
-    os.utime(source / "a.json", ns=(1, 2))
-    second = discover(manifest, source, first.cursor(), limits)
+    os.utime(source / "a.json", ns=(NOW + SECOND, NOW + SECOND))
+    second = discover(manifest, source, first.cursor(), limits, now_ns=NOW + SECOND)
     assert second.registration.batches == [] and len(second.pending) == 1
 
-    third = discover(manifest, source, second.cursor(), limits)
+    third = discover(manifest, source, second.cursor(), limits, now_ns=NOW + SECOND)
     assert [f.path for f in third.registration.batches[0].files] == [str(source / "a.json")]
     assert parse_cursor(third.cursor()) == {}
-    assert discover(manifest, source, third.cursor(), limits).registration.batches == []
+    assert discover(manifest, source, third.cursor(), limits, now_ns=NOW + SECOND).registration.batches == []
+
+
+def test_a_file_quiet_for_a_few_seconds_is_ingested_at_its_first_look(tmp_path):
+    manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
+    source.mkdir()
+    _write(source / "old.json", '{"text": "x"}\n', mtime_ns=NOW - 2 * SECOND)
+    _write(source / "fresh.json", '{"text": "y"}\n', mtime_ns=NOW - SECOND)
+    _write(source / "future.json", '{"text": "z"}\n', mtime_ns=NOW + 60 * SECOND)  # a writer with a skewed clock
+
+    found = discover(manifest, source, None, DiscoveryLimits(quiet_seconds=2.0), now_ns=NOW)
+    assert [f.path for b in found.registration.batches for f in b.files] == [str(source / "old.json")]
+    assert sorted(found.pending) == [str(source / "fresh.json"), str(source / "future.json")]
+
+
+def test_a_file_written_to_while_hashed_waits_for_the_next_look(tmp_path, monkeypatch):
+    manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
+    source.mkdir()
+    _write(source / "a.json", '{"text": "x"}\n', mtime_ns=NOW - 10 * SECOND)
+    hash_of = discovery.sha256_of
+
+    def hash_while_a_writer_appends(path: str) -> str:
+        digest = hash_of(path)
+        with open(path, "a") as handle:
+            handle.write('{"text": "late"}\n')
+        return digest
+
+    monkeypatch.setattr(discovery, "sha256_of", hash_while_a_writer_appends)
+    found = discover(manifest, source, None, DiscoveryLimits(), now_ns=NOW)
+    assert found.registration.batches == [] and list(found.pending) == [str(source / "a.json")]
+    assert manifest.known_files() == set()
 
 
 def test_hash_budget_defers_files_to_the_next_look(tmp_path):
     manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
     source.mkdir()
     for i in range(3):
-        (source / f"{i}.json").write_text("x" * 100 + str(i))
+        _write(source / f"{i}.json", "x" * 100 + str(i))
     limits = DiscoveryLimits(max_bytes_hashed_per_look=150)
-    cursor = discover(manifest, source, None, limits).cursor()
+    cursor = discover(manifest, source, None, limits, now_ns=NOW).cursor()
     looks = []
     for _ in range(3):
-        found = discover(manifest, source, cursor, limits)
+        found = discover(manifest, source, cursor, limits, now_ns=NOW)
         cursor = found.cursor()
         looks.append(sum(len(b.files) for b in found.registration.batches))
     assert looks == [1, 1, 1]

@@ -16,6 +16,18 @@ batch_pipeline = dg.define_asset_job(
     description="Materialize the medallion layers of one source-file batch.",
 )
 
+# What the source sensor launches: the batch's layers and then mention_sentiment in the same process and Spark
+# session, so a new file reaches the aggregate without a second run (launch, imports, Spark start) and without
+# waiting for the automation sensor. The unpartitioned aggregate reads every gold partition. The gold automation
+# sensor still refreshes it after re-scoring, and if a batch run failed before reaching it.
+batch_pipeline_with_mentions = dg.define_asset_job(
+    "batch_pipeline_with_mentions",
+    selection=BATCH_PIPELINE_ASSETS | dg.AssetSelection.groups("analytics"),
+    partitions_def=batches,
+    executor_def=dg.in_process_executor,
+    description="Materialize the medallion layers of one source-file batch, then refresh mention_sentiment.",
+)
+
 gold_aggregates = dg.define_asset_job(
     "gold_aggregates",
     selection=dg.AssetSelection.groups("analytics", "evaluation"),

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from tweet_sentiment.defs.jobs import batch_pipeline
+from tweet_sentiment.defs.jobs import batch_pipeline_with_mentions
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.resources import TweetSentimentHome
 from tweet_sentiment.discovery import DiscoveryLimits, discover
@@ -18,10 +18,13 @@ def unrequested_batches(manifest: Manifest, instance: dg.DagsterInstance, exclud
             if key not in existing and key not in exclude}
 
 
-@dg.sensor(target=batch_pipeline, minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING,
+# Every 5 s, the sensor daemon's own loop time: a look is a directory listing and a few stats.
+@dg.sensor(target=batch_pipeline_with_mentions, minimum_interval_seconds=5,
+           default_status=dg.DefaultSensorStatus.RUNNING,
            description="Watches the source folder; settled new files become batches (partitions) and runs.")
 def source_files_sensor(context: dg.SensorEvaluationContext, tweet_home: TweetSentimentHome) -> dg.SensorResult:
-    """Look at the source folder once; a file must be unchanged since the previous look to be ingested."""
+    """Look at the source folder once; a file is ingested once settled: unchanged since the previous look, or
+    untouched for a few seconds by its own mtime."""
     manifest = tweet_home.manifest()
     limits = DiscoveryLimits(tweet_home.max_files_per_batch, tweet_home.max_bytes_per_batch)
     found = discover(manifest, tweet_home.source_dir, context.cursor, limits)

@@ -1,0 +1,424 @@
+"""Freshness: seconds from a tweet file landing in the source folder to `mention_sentiment` reflecting it, with the
+real Dagster daemon and sensors running (`dagster dev` on loopback), and where those seconds go."""
+
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import psutil
+import pyarrow.parquet as pq
+from dagster._core.scheduler.instigation import InstigatorType
+
+from tweet_sentiment.generate import write_source_files
+from tweet_sentiment.settings import HomeLayout
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SOURCE_SENSOR = "source_files_sensor"
+AUTOMATION_SENSOR = "gold_automation_sensor"
+MENTIONS = "mention_sentiment"
+GOLD_TABLE = "gold_predictions"
+_INFERENCE_SECONDS = re.compile(r"^scored \d+ distinct texts with .* in ([0-9.]+)s$")
+_SPARK_START = """
+import time
+from dagster_pyspark.resources import spark_session_from_config
+from tweet_sentiment.lakehouse.spark import delta_spark_config
+start = time.perf_counter()
+session = spark_session_from_config(delta_spark_config())
+session.range(1).count()
+print(time.perf_counter() - start)
+session.stop()
+"""
+
+
+class FreshnessTimeout(RuntimeError):
+    """The daemon did not get the new file into mention_sentiment in time."""
+
+
+# ---------------------------------------------------------------- the timeline: pure, tested without a daemon
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One recorded moment on the way from the file landing to mention_sentiment reflecting it."""
+
+    name: str
+    timestamp: float
+
+
+def breakdown(milestones: list[Milestone]) -> dict[str, float]:
+    """Seconds between consecutive milestones, in time order, keyed `<from> -> <to>`; they sum to the span."""
+    ordered = sorted(milestones, key=lambda m: m.timestamp)
+    return {f"{a.name} -> {b.name}": round(b.timestamp - a.timestamp, 3) for a, b in zip(ordered, ordered[1:])}
+
+
+@dataclass
+class RunTimeline:
+    """Timestamps of one run from the Dagster event log: lifecycle events and each step's start and end."""
+
+    run_id: str
+    job_name: str
+    created: float
+    events: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, tuple[float, float]] = field(default_factory=dict)
+    materialized: dict[str, float] = field(default_factory=dict)
+    inference_seconds: float | None = None
+
+    def milestones(self, label: str) -> list[Milestone]:
+        """The run's moments, named `<label> <what>`."""
+        points = [Milestone(f"{label} created", self.created)]
+        points += [Milestone(f"{label} {event}", ts) for event, ts in self.events.items()]
+        points += [Milestone(f"{label} {asset} materialized", ts) for asset, ts in self.materialized.items()
+                   if asset == MENTIONS]
+        points += [Milestone(f"{label} step {step} start", start) for step, (start, _) in self.steps.items()]
+        return points
+
+    def step_seconds(self) -> dict[str, float]:
+        return {step: round(end - start, 3) for step, (start, end) in self.steps.items()}
+
+
+def _span(end: float | None, start: float | None) -> float | None:
+    return round(end - start, 3) if end is not None and start is not None else None
+
+
+def where_time_goes(landed: float, reflected: float, registered: tuple[float, float] | None,
+                    first_look: float | None, batch: RunTimeline | None, automation: tuple[float, float] | None,
+                    aggregate: RunTimeline | None, mentions_committed: float | None) -> dict[str, Any]:
+    """The freshness span cut into phases (sensor, run queue and launch, steps, automation, aggregate run) and into
+    segments between every recorded moment. `aggregate` is `batch` when the batch run refreshes mention_sentiment."""
+    separate = aggregate is not None and aggregate is not batch
+    points = [Milestone("file landed", landed), Milestone("mention_sentiment reflects it (polled)", reflected)]
+    if first_look is not None and (registered is None or first_look < registered[0]):
+        points.append(Milestone("first sensor look (file still settling)", first_look))
+    if registered is not None:
+        points.append(Milestone("sensor tick registering the batch", registered[0]))
+    for label, run in (("batch run", batch), ("aggregate run", aggregate if separate else None)):
+        points += run.milestones(label) if run is not None else []
+    if automation is not None:
+        points.append(Milestone("automation tick launching the aggregate", automation[0]))
+    if mentions_committed is not None and landed < mentions_committed:
+        points.append(Milestone("mention_sentiment Delta commit", mentions_committed))
+    phases = {
+        "sensor_registers_batch": _span(registered[1] if registered else None, landed),
+        "batch_run_queue_and_launch": _span(_get(batch, "RUN_START"), batch.created if batch else None),
+        "batch_run_steps": _span(_get(batch, "RUN_SUCCESS"), _get(batch, "RUN_START")),
+    }
+    if separate:
+        phases |= {
+            # The automation sensor may launch the aggregate once gold is written, before the batch run ends.
+            "wait_for_automation_sensor": _span(aggregate.created,
+                                                batch.materialized.get(GOLD_TABLE) if batch else None),
+            "aggregate_run_queue_and_launch": _span(_get(aggregate, "RUN_START"), aggregate.created),
+            "aggregate_run_until_mentions": _span(aggregate.materialized.get(MENTIONS), _get(aggregate, "RUN_START")),
+        }
+    phases["commit_to_observed"] = _span(reflected, mentions_committed)
+    return {
+        "freshness_seconds": round(reflected - landed, 3),
+        "phases_s": {name: seconds for name, seconds in phases.items() if seconds is not None},
+        "segments_s": breakdown(points),
+        "batch_steps_s": batch.step_seconds() if batch else {},
+        "aggregate_steps_s": aggregate.step_seconds() if separate else {},
+        "inference_s": batch.inference_seconds if batch else None,
+    }
+
+
+def _get(run: RunTimeline | None, event: str) -> float | None:
+    return run.events.get(event) if run is not None else None
+
+
+# ---------------------------------------------------------------- reading Delta tables without Spark
+
+
+def delta_files(table: Path) -> dict[str, dict[str, Any]]:
+    """The live files of a Delta table (path -> add action), replaying its JSON log from the last checkpoint."""
+    log_dir = table / "_delta_log"
+    live: dict[str, dict[str, Any]] = {}
+    start = -1
+    pointer = log_dir / "_last_checkpoint"
+    if pointer.is_file():
+        start = int(json.loads(pointer.read_text())["version"])
+        for part in sorted(log_dir.glob(f"{start:020d}.checkpoint*.parquet")):
+            for row in pq.read_table(part, columns=["add"]).column("add").to_pylist():
+                if row is not None:
+                    live[row["path"]] = {**row, "partitionValues": dict(row.get("partitionValues") or [])}
+    for commit in sorted(log_dir.glob("[0-9]*.json")):
+        if int(commit.stem) <= start:
+            continue
+        for line in commit.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                live[action["add"]["path"]] = action["add"]
+            elif "remove" in action:
+                live.pop(action["remove"]["path"], None)
+    return live
+
+
+def latest_commit_timestamp(table: Path) -> float | None:
+    """When the table's latest version was committed (commitInfo timestamp, epoch seconds)."""
+    commits = sorted((table / "_delta_log").glob("[0-9]*.json"))
+    for line in commits[-1].read_text().splitlines() if commits else []:
+        info = json.loads(line).get("commitInfo")
+        if info and "timestamp" in info:
+            return info["timestamp"] / 1000
+    return None
+
+
+def mentions_reflect(layout: HomeLayout, batch_files: int) -> bool:
+    """True once gold has rows from at least `batch_files` source batches and mention_sentiment counts every
+    gold row (its `total` column sums to gold's row count): the aggregate was rebuilt after the new batch."""
+    gold, mentions = layout.table(GOLD_TABLE), layout.table(MENTIONS)
+    if not (gold / "_delta_log").is_dir() or not (mentions / "_delta_log").is_dir():
+        return False
+    gold_files = delta_files(gold).values()
+    if len({f["partitionValues"].get("batch") for f in gold_files}) < batch_files:
+        return False
+    gold_rows = sum(json.loads(f.get("stats") or "{}").get("numRecords", 0) for f in gold_files)
+    counted = sum(sum(v or 0 for v in pq.read_table(mentions / path, columns=["total"]).column("total").to_pylist())
+                  for path in delta_files(mentions))
+    return gold_rows > 0 and counted == gold_rows
+
+
+# ---------------------------------------------------------------- the Dagster instance: ticks, runs, events
+
+
+def sensor_ticks(instance: dg.DagsterInstance, name: str, after: float | None = None) -> list[Any]:
+    """Ticks of the named sensor, oldest first."""
+    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+        if state.instigator_name == name:
+            ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id, after=after)
+            return sorted(ticks, key=lambda t: t.timestamp)
+    return []
+
+
+def run_timeline(instance: dg.DagsterInstance, run_id: str) -> RunTimeline:
+    """A run's lifecycle events, step starts and ends, materializations and gold's inference time."""
+    record = instance.get_run_record_by_id(run_id)
+    timeline = RunTimeline(run_id, record.dagster_run.job_name, record.create_timestamp.timestamp())
+    starts: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            match = _INFERENCE_SECONDS.match(entry.user_message or "")
+            if match:
+                timeline.inference_seconds = float(match.group(1))
+            continue
+        kind = event.event_type.name  # the stored values are legacy names (PIPELINE_START)
+        if kind in ("RUN_ENQUEUED", "RUN_DEQUEUED", "RUN_STARTING", "RUN_START", "RUN_SUCCESS", "RUN_FAILURE"):
+            timeline.events.setdefault(kind, entry.timestamp)
+        elif kind == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
+            timeline.steps[event.step_key] = (starts[event.step_key], entry.timestamp)
+        elif kind == "ASSET_MATERIALIZATION":
+            timeline.materialized.setdefault(event.asset_key.to_user_string(), entry.timestamp)
+    return timeline
+
+
+def mentions_run_finished(instance: dg.DagsterInstance, since: float) -> bool:
+    """The run that last materialized mention_sentiment did so after `since` and has finished."""
+    records = instance.fetch_materializations(dg.AssetKey(MENTIONS), limit=1).records
+    if not records or records[0].timestamp < since:
+        return False
+    run = instance.get_run_by_id(records[0].run_id)
+    return run is not None and run.is_finished
+
+
+def collect(instance: dg.DagsterInstance, landed: float, reflected: float, layout: HomeLayout) -> dict[str, Any]:
+    """Everything the instance recorded between the landing and the reflection, cut into phases."""
+    source_ticks = sensor_ticks(instance, SOURCE_SENSOR, after=landed - 1)
+    looks = [t for t in source_ticks if t.timestamp >= landed]
+    registering = next((t for t in looks if t.run_ids), None)
+    batch = run_timeline(instance, registering.run_ids[0]) if registering else None
+    aggregate, automation = None, None
+    if batch is not None and MENTIONS in batch.materialized:
+        aggregate = batch
+    for tick in sensor_ticks(instance, AUTOMATION_SENSOR, after=landed - 1):
+        for run_id in tick.run_ids if aggregate is None else []:
+            candidate = run_timeline(instance, run_id)
+            if MENTIONS in candidate.materialized:
+                aggregate, automation = candidate, (tick.timestamp, tick.end_timestamp or tick.timestamp)
+                break
+    result = where_time_goes(
+        landed, reflected,
+        (registering.timestamp, registering.end_timestamp or registering.timestamp) if registering else None,
+        looks[0].timestamp if looks else None, batch, automation, aggregate, latest_commit_timestamp(
+            layout.table(MENTIONS)))
+    result["raw"] = {
+        "landed": landed, "reflected": reflected,
+        "source_sensor_ticks": [{"timestamp": t.timestamp, "end": t.end_timestamp, "status": t.status.value,
+                                 "run_ids": list(t.run_ids)} for t in looks],
+        "automation_tick": automation,
+        "runs": {run.run_id: {"job": run.job_name, "created": run.created, "events": run.events, "steps": run.steps,
+                              "materialized": run.materialized} for run in (batch, aggregate) if run is not None},
+    }
+    return result
+
+
+# ---------------------------------------------------------------- the daemon under test
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def home_environment(layout: HomeLayout) -> Iterator[dict[str, str]]:
+    """The environment `tweet-sentiment dev` gives dagster dev for this home; this process's is left as it was."""
+    from tweet_sentiment.instance import prepare_home
+
+    saved = dict(os.environ)
+    try:
+        prepare_home(layout)
+        yield dict(os.environ)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def stop_tree(process: subprocess.Popen, grace_s: float = 20.0) -> list[int]:
+    """Stop `process`, its process group and every descendant (run workers, Spark JVMs); return leftover pids."""
+    try:
+        tree = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = [process.pid]
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    leftovers = []
+    for pid in tree:
+        try:
+            child = psutil.Process(pid)
+            child.wait(timeout=0.5 if pid != process.pid else 0)
+        except psutil.NoSuchProcess:
+            continue
+        except psutil.TimeoutExpired:
+            leftovers.append(pid)
+            child.kill()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+    return leftovers
+
+
+@contextmanager
+def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`dagster dev` (webserver, daemon, code server) on 127.0.0.1 in its own process group, always stopped."""
+    port = _free_port()
+    command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port),
+               "-w", str(PROJECT_ROOT / "workspace.yaml")]
+    with log_path.open("wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            yield process, port
+        finally:
+            leftovers = stop_tree(process)
+            if leftovers:
+                log.warning(f"killed {len(leftovers)} processes that ignored SIGTERM: {leftovers}")
+
+
+def _check_alive(process: subprocess.Popen, log_path: Path) -> None:
+    if process.poll() is not None:
+        tail = log_path.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"dagster dev exited with {process.returncode}; last output:\n{tail}")
+
+
+def wait_until(condition: Any, deadline: float, what: str, process: subprocess.Popen, log_path: Path,
+               every_s: float = 0.25) -> float:
+    """Poll `condition()` until true; return when it first held. Fails when dagster dev dies or time runs out."""
+    while True:
+        if condition():
+            return time.time()
+        _check_alive(process, log_path)
+        if time.time() > deadline:
+            raise FreshnessTimeout(f"timed out waiting for {what}; dagster dev output is in {log_path}")
+        time.sleep(every_s)
+
+
+def _webserver_up(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def land_file(source: Path, staging: Path, tweets: int, seed: int) -> tuple[Path, float]:
+    """Write a tweet file in a staging folder and rename it into the source folder (atomic on one filesystem)."""
+    [written] = write_source_files(staging, tweets=tweets, files=1, seed=seed, prefix="freshness")
+    target = source / written.name
+    os.rename(written, target)
+    return target, time.time()
+
+
+def spark_start_seconds(env: dict[str, str]) -> float:
+    """Seconds to start one Spark session with Delta as the resource does, in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", _SPARK_START], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                         text=True, timeout=300, check=True)
+    return round(float(out.stdout.strip().splitlines()[-1]), 3)
+
+
+def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
+                    calibrate_spark: bool = True) -> dict[str, Any]:
+    """Land one `tweets`-tweet file under a running `dagster dev` on a fresh home in `workdir` and time how long
+    until mention_sentiment reflects it; returns `freshness_seconds`, the phases and the raw timestamps."""
+    from tweet_sentiment.gold_steps import ensure_production_model, registry_for
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    layout = HomeLayout(Path(tempfile.mkdtemp(prefix="freshness-", dir=workdir)).resolve())
+    log_path = layout.root / "dagster-dev.log"
+    result: dict[str, Any] = {"home": str(layout.root), "tweets": tweets, "dagster_dev_log": str(log_path)}
+    with home_environment(layout) as env:
+        started = time.perf_counter()
+        instance = dg.DagsterInstance.get()
+        model = ensure_production_model(instance, registry_for(layout))
+        result["setup_model_s"] = round(time.perf_counter() - started, 3)
+        result["model_uri"] = model.uri
+    layout.default_source.mkdir(parents=True, exist_ok=True)
+    deadline = time.time() + timeout_s
+    with dagster_dev(env, log_path) as (process, port):
+        started = time.time()
+        wait_until(lambda: _webserver_up(port), deadline, "the webserver", process, log_path)
+        for name in (SOURCE_SENSOR, AUTOMATION_SENSOR):
+            wait_until(lambda: bool(sensor_ticks(instance, name)), deadline, f"a first tick of {name}", process,
+                       log_path)
+        result["setup_dagster_dev_s"] = round(time.time() - started, 3)
+        _, landed = land_file(layout.default_source, layout.root / "staging", tweets, seed=int(landed_seed()))
+        reflected = wait_until(lambda: mentions_reflect(layout, 1), deadline,
+                               "mention_sentiment to reflect the new file", process, log_path)
+        # The run that committed mention_sentiment writes its last events just after the commit.
+        wait_until(lambda: mentions_run_finished(instance, landed), deadline, "the aggregate run to finish", process,
+                   log_path)
+        result |= collect(instance, landed, reflected, layout)
+    if calibrate_spark:
+        result["spark_session_start_s"] = spark_start_seconds(env)
+    return result
+
+
+def landed_seed() -> int:
+    """A seed that differs between benchmark runs, so the file is never a duplicate of an earlier one."""
+    return time.time_ns() % 1_000_000
