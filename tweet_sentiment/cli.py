@@ -77,9 +77,11 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
 
 
 def _register_subcommands() -> None:
+    from tweet_sentiment.bench.cli import bench
     from tweet_sentiment.model.cli import model
 
     main.add_command(model)
+    main.add_command(bench)
 
 
 _register_subcommands()

@@ -10,7 +10,7 @@ from dagster_pyspark import LazyPySparkResource
 from dagster_pyspark.resources import spark_session_from_config
 
 from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
-from tweet_sentiment.lakehouse.spark import delta_spark_config
+from tweet_sentiment.lakehouse.spark import delta_spark_config, remember_delta_jars
 from tweet_sentiment.manifest import Manifest
 from tweet_sentiment.settings import HomeLayout
 
@@ -47,6 +47,8 @@ class DeltaSparkResource(LazyPySparkResource):
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             config = {**delta_spark_config(self.master), **self.spark_config}
             self._spark_session = spark_session_from_config(config)
+            if "spark.jars.packages" in config:
+                remember_delta_jars(self._spark_session, config["spark.jars.packages"])
 
 
 def build_resources(home: str | None = None, source: str | None = None) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def parse_lines(lines: DataFrame) -> DataFrame:
 def extra_field_names(parsed: DataFrame) -> list[str]:
     """Top-level JSON keys of good lines beyond the core fields: kept as new columns (schema evolution)."""
     keys = (parsed.where(F.col("reason").isNull())
-            .select(F.explode(F.map_keys(F.from_json("value", "map<string,string>"))).alias("key"))
+            .select(F.explode(F.map_keys(F.try_variant_get("parsed", "$", "map<string,variant>"))).alias("key"))
             .distinct().collect())
     return sorted(row.key for row in keys if row.key not in CORE_FIELDS)
 

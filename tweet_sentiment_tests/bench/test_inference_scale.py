@@ -1,0 +1,51 @@
+"""The inference and scale benchmarks on a real (temporary) home with a tiny registered model."""
+
+from pathlib import Path
+
+import pytest
+
+from tweet_sentiment.bench.inference import bench_inference
+from tweet_sentiment.bench.scale import bench_scale, cost_growth
+from tweet_sentiment.bench.workspace import BenchHome
+from tweet_sentiment_tests.gold_helpers import register_tiny
+
+
+@pytest.fixture
+def bench_home(tmp_path: Path, spark, monkeypatch) -> BenchHome:
+    for name in ("TWEET_SENTIMENT_HOME", "TWEET_SENTIMENT_SOURCE", "DAGSTER_HOME"):
+        monkeypatch.setenv(name, "")  # restored after the test: BenchHome points the process at its own home
+    home = BenchHome.create(tmp_path / "bench")
+    register_tiny(home.layout.root, tmp_path / "model")
+    return home
+
+
+@pytest.mark.slow
+def test_inference_bench_scores_the_same_texts_three_ways(bench_home: BenchHome):
+    result = bench_inference(bench_home, tweets=120, repeats=1)
+
+    gold = bench_home.table("gold_predictions")
+    assert result["silver_rows"] == gold.count() == bench_home.table("silver_mentions").count()
+    assert result["distinct_texts"] == gold.select("cleaned_text").distinct().count()
+    for part in ("gold", "pipeline", "bare_forward"):
+        assert result[part]["items"] == result["distinct_texts"]
+        assert result[part]["per_s_median"] > 0
+    expected = result["pipeline"]["median_s"] / result["gold"]["median_s"]
+    assert result["inference_vs_pipeline"] == pytest.approx(expected)
+
+
+@pytest.mark.slow
+def test_scale_bench_runs_each_wave_as_one_batch(bench_home: BenchHome):
+    seen = []
+    result = bench_scale(bench_home, tweets=300, files=4, waves=2, on_wave=seen.append)
+
+    assert [row["wave"] for row in seen] == [0, 1]
+    assert bench_home.table("bronze_tweets").count() == 300
+    assert bench_home.table("bronze_tweets").select("batch").distinct().count() == 2
+    assert len(result["seconds_per_100k"]) == 2 and result["peak_rss_mb"] > 100  # the JVM alone is bigger
+    assert all(row["gold_s"] is not None for row in seen)  # first and last wave are scored
+
+
+def test_cost_growth_ignores_the_warm_up_wave():
+    assert cost_growth([50.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0]) == pytest.approx(1.0)
+    assert cost_growth([50.0, 10.0, 10.0, 10.0, 20.0, 20.0, 20.0]) == pytest.approx(2.0)
+    assert cost_growth([10.0, 10.0]) is None
