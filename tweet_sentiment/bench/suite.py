@@ -31,7 +31,7 @@ class Profile:
 # Quick: parts 1-3 at small sizes, well under 10 minutes on 2 cores. Full: the sizes the issue asks for.
 QUICK = Profile("quick", repeats=2, inference_tweets=2_000, ingestion_tweets=20_000, ingestion_files=20,
                 freshness_tweets=1_000)
-FULL = Profile("full", repeats=3, inference_tweets=19_000, ingestion_tweets=100_000, ingestion_files=20,
+FULL = Profile("full", repeats=2, inference_tweets=19_000, ingestion_tweets=100_000, ingestion_files=20,
                freshness_tweets=1_000, scale_tweets=1_000_000, scale_files=200, scale_waves=10)
 
 

@@ -12,9 +12,9 @@ from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
                                           quarantine_rate_check, schema_check, top_chart)
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
-from tweet_sentiment.transforms.bronze import (CORE_FIELDS, bronze_rows, extra_field_names, parse_lines,
-                                               quarantine_rows, read_source_lines)
-from tweet_sentiment.transforms.profiling import null_counts, top_values, value_counts
+from tweet_sentiment.transforms.bronze import (CORE_FIELDS, bronze_rows, parse_lines, quarantine_rows,
+                                               read_source_lines, reasons_and_extra_fields)
+from tweet_sentiment.transforms.profiling import null_counts, top_values
 
 BRONZE_SCHEMA = {**{f: "string" for f in CORE_FIELDS}, "source_file": "string", "processing_time": "timestamp"}
 
@@ -46,10 +46,10 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
     spark = pyspark.spark_session
     ingested_at = F.lit(datetime.now(timezone.utc)).cast("timestamp")
     parsed = parse_lines(read_source_lines(spark, [f.path for f in files])).persist()
-    reasons = value_counts(parsed, "reason")
+    reasons, extra_fields = reasons_and_extra_fields(parsed)
     lines_read = sum(reasons.values())
     quarantined = lines_read - reasons.get(None, 0)
-    tweets = bronze_rows(parsed, extra_field_names(parsed), ingested_at).persist()
+    tweets = bronze_rows(parsed, extra_fields, ingested_at).persist()
     nulls = null_counts(tweets)
     rows = lines_read - quarantined
 

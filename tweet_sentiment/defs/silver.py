@@ -11,12 +11,13 @@ from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
                                           quarantine_rate_check, schema_check, top_chart)
-from tweet_sentiment.transforms.profiling import null_counts, top_values, value_counts
-from tweet_sentiment.transforms.silver import (mention_counts, silver_mentions, silver_quarantine,
-                                               validate_tweets)
+from tweet_sentiment.transforms.profiling import count_where, null_conditions, top_values
+from tweet_sentiment.transforms.silver import (silver_mentions, silver_quarantine, validate_tweets,
+                                               validation_profile)
 
 SILVER_SCHEMA = {"timestamp": "timestamp", "mention": "string", "cleaned_text": "string", "sentiment": "string"}
 HANDLE_RULE = "^[a-z0-9_]{1,15}$"
+BAD_MENTIONS = " bad mentions"  # not a column name, so it cannot clash with one
 
 
 class SilverConfig(dg.Config):
@@ -25,9 +26,8 @@ class SilverConfig(dg.Config):
     max_quarantine_rate: float = 0.05
 
 
-def mention_format_check(mentions: DataFrame) -> dg.AssetCheckResult:
+def mention_format_check(bad: int) -> dg.AssetCheckResult:
     """Every stored mention follows Twitter's handle rules, lower-cased."""
-    bad = mentions.where(~F.col("mention").rlike(HANDLE_RULE)).count()
     return dg.AssetCheckResult(asset_key="silver_mentions", check_name="mention_format", passed=bad == 0,
                                metadata={"bad_mentions": bad, "rule": HANDLE_RULE})
 
@@ -50,15 +50,16 @@ def silver(context: dg.AssetExecutionContext, config: SilverConfig,
     """Parse Twitter dates to UTC, explode mentions, clean the text; Spark built-ins only, no Python UDFs."""
     rejected_at = F.lit(datetime.now(timezone.utc)).cast("timestamp")
     validated = validate_tweets(bronze_tweets).persist()
-    reasons = value_counts(validated, "reason")
+    reasons, with_and_without = validation_profile(validated)
     tweets_in = sum(reasons.values())
     quarantined = tweets_in - reasons.get(None, 0)
     mentions = silver_mentions(validated).persist()
-    nulls = null_counts(mentions)
-    format_result = mention_format_check(mentions.select("mention"))
+    # One pass for the null counts and the mention-format check.
+    nulls = count_where(mentions, {**null_conditions(mentions), BAD_MENTIONS: ~F.col("mention").rlike(HANDLE_RULE)})
+    format_result = mention_format_check(nulls.pop(BAD_MENTIONS))
 
     yield dg.Output(mentions, "silver_mentions", metadata={
-        "tweets_in": tweets_in, **mention_counts(validated),
+        "tweets_in": tweets_in, **with_and_without,
         "null_counts": counts_table(nulls, "column", "nulls"),
         "top_20_mentions": top_chart("Top 20 mentions", top_values(mentions, "mention"))})
     yield dg.Output(silver_quarantine(validated, rejected_at), "silver_quarantine", metadata={

@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from tweet_sentiment.lakehouse.delta_log import find_commit, latest_version
@@ -56,8 +56,21 @@ def _partition_column(context: dg.OutputContext | dg.InputContext) -> str:
     return _asset_metadata(context).get(PARTITION_EXPR_KEY, DEFAULT_PARTITION_COLUMN)
 
 
+def _in_partition(frame: DataFrame, column: str, value: str) -> Column:
+    """`column` set to `value`, or, where the frame has it already, checked row by row while writing: a row of
+    another partition fails the write (also on the append path, which has no replaceWhere check)."""
+    if column not in frame.columns:
+        return F.lit(value)
+    message = F.lit(f"refusing to write a row of another partition into {column} = '{value}'")
+    return F.when(F.col(column) == value, F.col(column)).otherwise(F.raise_error(message))
+
+
 class DeltaSparkIOManager(dg.ConfigurableIOManager):
-    """Stores each asset as a Delta table at `<home>/lakehouse/<table>`; a partition overwrites only itself."""
+    """Stores each asset as a Delta table at `<home>/lakehouse/<table>`; a partition overwrites only itself.
+
+    One writer per table at a time (the concurrency pools in dagster.yaml): a new partition is appended, and two
+    writers racing to create the same partition could both append.
+    """
 
     pyspark: dg.ResourceDependency[LazyPySparkResource]
     home: str | None = None
@@ -101,13 +114,23 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         values = {_partition_column(context): keys[0], **_slice(context)}
         predicate = partition_predicate(values)
         for name, value in values.items():
-            if name not in obj.columns:
-                obj = obj.withColumn(name, F.lit(value))
-        # Delta checks every written row against replaceWhere, so rows of another partition fail the write.
-        (obj.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
-         .option("mergeSchema", "true").option("userMetadata", token).partitionBy(*sorted(values))
-         .save(str(path)))
+            obj = obj.withColumn(name, _in_partition(obj, name, value))
+        writer = (obj.write.format("delta").option("mergeSchema", "true").option("userMetadata", token)
+                  .partitionBy(*sorted(values)))
+        if self._partition_is_new(path, predicate):
+            # A partition written for the first time (every new batch) is a plain append: measured at about a
+            # third of the cost of a replaceWhere overwrite, which re-plans against the whole table.
+            writer.mode("append").save(str(path))
+        else:
+            # Delta checks every written row against replaceWhere, so rows of another partition fail the write.
+            writer.mode("overwrite").option("replaceWhere", predicate).save(str(path))
         return self._verified_commit(path, predicate, token)
+
+    def _partition_is_new(self, path: Path, predicate: str) -> bool:
+        """No file of the table holds the partition yet (file pruning on the Delta log; no data is read)."""
+        if not (path / "_delta_log").is_dir():
+            return True
+        return not self.spark.read.format("delta").load(str(path)).where(predicate).inputFiles()
 
     def _verified_commit(self, path: Path, predicate: str, token: str) -> dict[str, Any]:
         """Our commit, read from the Delta log; with `verify_row_counts`, also re-count the rows it wrote."""

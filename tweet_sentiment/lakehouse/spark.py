@@ -61,7 +61,8 @@ def delta_spark_config(master: str | None = None, scratch: Path | None = None) -
         "spark.default.parallelism": "4",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.databricks.delta.snapshotPartitions": "2",
-        "spark.databricks.delta.optimizeWrite.enabled": "true",
+        # Off: it adds a shuffle before every write, and a batch already arrives in a handful of partitions.
+        "spark.databricks.delta.optimizeWrite.enabled": "false",
         "spark.driver.memory": os.environ.get("TWEET_SENTIMENT_SPARK_DRIVER_MEMORY", "4g"),
     }
     if scratch is not None:

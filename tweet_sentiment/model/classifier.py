@@ -9,6 +9,9 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from tweet_sentiment.model.labels import LABELS, canonical_label
 
 PRECISIONS = ("fp32", "bf16", "int8")
+AUTO = "auto"
+"""bf16 autocast where the CPU computes bf16 natively (AVX-512 BF16 / AMX), else fp32: measured 1.7x faster with
+the dev metric unchanged on such CPUs, and slower than fp32 where bf16 is emulated."""
 POOLING_ATTR = "tweet_sentiment_pooling"
 """config.json key: "mean" makes the head read the mean of the token states (how MiniLM was trained) not [CLS]."""
 
@@ -27,6 +30,23 @@ def forward_logits(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> to
     hidden = encoder(**batch).last_hidden_state
     pooled = encoder.pooler(mean_pool(hidden, batch["attention_mask"])[:, None, :])  # the pooler reads position 0
     return model.classifier(model.dropout(pooled))
+
+
+def native_bf16() -> bool:
+    """Whether oneDNN runs bf16 natively on this CPU."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str) -> str:
+    """The concrete precision for `precision`; AUTO picks bf16 or fp32 for this CPU."""
+    if precision == AUTO:
+        return "bf16" if native_bf16() else "fp32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {(*PRECISIONS, AUTO)}, not {precision!r}")
+    return precision
 
 
 def label_columns(id2label: dict[int, str]) -> np.ndarray:
@@ -49,8 +69,7 @@ class SentimentClassifier:
     columns: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
+        self.precision = resolve_precision(self.precision)
         self.columns = label_columns(self.model.config.id2label)
         self.model.eval()
         if self.precision == "int8":

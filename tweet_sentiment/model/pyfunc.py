@@ -13,7 +13,7 @@ from tweet_sentiment.model.scoring import PREDICTED_SCORE, PREDICTED_SENTIMENT, 
 
 TEXT = "text"
 MODEL_ARTIFACT = "model"
-DEFAULT_MODEL_CONFIG: dict[str, Any] = {"batch_size": 64, "max_length": 128, "precision": "fp32", "threads": 0}
+DEFAULT_MODEL_CONFIG: dict[str, Any] = {"batch_size": 64, "max_length": 128, "precision": "auto", "threads": 0}
 
 SIGNATURE = ModelSignature(
     inputs=Schema([ColSpec("string", TEXT)]),

@@ -51,12 +51,18 @@ def parse_lines(lines: DataFrame) -> DataFrame:
     return parsed.withColumn("reason", quarantine_reason(F.col("value"), F.col("parsed")))
 
 
-def extra_field_names(parsed: DataFrame) -> list[str]:
-    """Top-level JSON keys of good lines beyond the core fields: kept as new columns (schema evolution)."""
-    keys = (parsed.where(F.col("reason").isNull())
-            .select(F.explode(F.map_keys(F.try_variant_get("parsed", "$", "map<string,variant>"))).alias("key"))
-            .distinct().collect())
-    return sorted(row.key for row in keys if row.key not in CORE_FIELDS)
+def _object_keys() -> Column:
+    return F.map_keys(F.try_variant_get("parsed", "$", "map<string,variant>"))
+
+
+def reasons_and_extra_fields(parsed: DataFrame) -> tuple[dict[str | None, int], list[str]]:
+    """In one pass: lines per quarantine reason (None: good lines) and the extra field names of good lines."""
+    rows = parsed.groupBy("reason").agg(
+        F.count("*").alias("lines"),
+        F.array_distinct(F.flatten(F.collect_set(F.when(F.col("reason").isNull(), _object_keys())))).alias("keys"),
+    ).collect()
+    keys = {key for row in rows if row["reason"] is None for key in row["keys"] or []}
+    return {row["reason"]: int(row["lines"]) for row in rows}, sorted(keys - set(CORE_FIELDS))
 
 
 def column_for_key(key: str) -> str:

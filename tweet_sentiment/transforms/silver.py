@@ -85,10 +85,12 @@ def silver_quarantine(validated: DataFrame, quarantined_at: Column) -> DataFrame
         "reason", quarantined_at.alias("quarantined_at"))
 
 
-def mention_counts(validated: DataFrame) -> dict[str, int]:
-    """Good tweets with and without at least one mention."""
-    row = (validated.where(F.col("reason").isNull())
-           .select((F.size(extract_mentions(F.col("text"))) > 0).alias("has_mention"))
-           .agg(F.sum(F.col("has_mention").cast("int")).alias("with"), F.count("*").alias("all")).first())
-    with_mentions = int(row["with"] or 0)
-    return {"tweets_with_mentions": with_mentions, "tweets_without_mentions": int(row["all"]) - with_mentions}
+def validation_profile(validated: DataFrame) -> tuple[dict[str | None, int], dict[str, int]]:
+    """In one pass: tweets per quarantine reason (None: good ones), and good tweets with and without a mention."""
+    has_mention = F.size(extract_mentions(F.col("text"))) > 0
+    rows = validated.groupBy("reason").agg(F.count("*").alias("tweets"),
+                                           F.sum(has_mention.cast("long")).alias("with")).collect()
+    reasons = {row["reason"]: int(row["tweets"]) for row in rows}
+    with_mentions = sum(int(row["with"] or 0) for row in rows if row["reason"] is None)
+    return reasons, {"tweets_with_mentions": with_mentions,
+                     "tweets_without_mentions": reasons.get(None, 0) - with_mentions}

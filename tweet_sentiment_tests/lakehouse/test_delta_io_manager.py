@@ -106,3 +106,13 @@ def test_concurrent_writes_to_different_partitions_of_one_table_all_land(home, s
 
     counts = {r.batch: r["count"] for r in read_table(spark, home, "numbers").groupBy("batch").count().collect()}
     assert counts == {"p-1": 1, "p-3": 3, "p-4": 4, "p-5": 5}
+
+
+def test_rows_of_another_partition_are_refused_on_a_first_write_too(home, spark, spark_resource, instance):
+    instance.add_dynamic_partitions("parts", ["p-2", "p-3"])
+    assert _materialize(home, spark_resource, instance, "p-2").success
+    result = _materialize(home, spark_resource, instance, "p-3", wrong_batch=True)  # p-3 is new: the append path
+    assert not result.success
+    error = result.get_step_failure_events()[0].event_specific_data.error
+    assert "another partition" in error.cause.message
+    assert read_table(spark, home, "numbers").count() == 2

@@ -104,3 +104,13 @@ def test_mean_pooling_setting_survives_save_and_load(tmp_path: Path) -> None:
         expected = again.model.classifier(again.model.bert.pooler(mean_pool(hidden, batch["attention_mask"])[:, None]))
         assert torch.allclose(forward_logits(again.model, batch), expected, atol=1e-6)
         assert not torch.allclose(again.model(**batch).logits, expected, atol=1e-4)
+
+
+def test_auto_precision_follows_the_cpu(tiny_model_dir: Path, monkeypatch) -> None:
+    from tweet_sentiment.model import classifier
+
+    loaded = load_source(str(tiny_model_dir))
+    monkeypatch.setattr(classifier, "native_bf16", lambda: True)
+    assert SentimentClassifier(loaded.model, loaded.tokenizer, precision="auto").precision == "bf16"
+    monkeypatch.setattr(classifier, "native_bf16", lambda: False)
+    assert SentimentClassifier(loaded.model, loaded.tokenizer, precision="auto").precision == "fp32"

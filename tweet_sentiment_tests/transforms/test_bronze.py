@@ -1,7 +1,7 @@
 from pyspark.sql import functions as F
 
-from tweet_sentiment.transforms.bronze import (bronze_rows, column_for_key, extra_field_names, parse_lines,
-                                               quarantine_rows, read_source_lines)
+from tweet_sentiment.transforms.bronze import (bronze_rows, column_for_key, parse_lines,
+                                               quarantine_rows, read_source_lines, reasons_and_extra_fields)
 
 GOOD = b'{"date": "Mon Apr 06 22:19:45 PDT 2009", "user": "u1", "text": "hi @Bob", "sentiment": "positive"}\n'
 BAD_LINES = {
@@ -33,12 +33,14 @@ def test_every_line_is_either_a_bronze_row_or_quarantined_with_its_reason(spark,
 
 def test_new_source_fields_are_kept_as_columns(spark, tmp_path):
     path = tmp_path / "evolved.json"
-    path.write_text('{"text": "a", "lang": "en", "Retweet Count": 3}\n{"text": "b", "batch": "x"}\n')
+    path.write_text('{"text": "a", "lang": "en", "Retweet Count": 3}\n{"text": "b", "batch": "x"}\n'
+                    '{"text": "", "only_in_a_bad_line": 1}\n')
     parsed = parse_lines(read_source_lines(spark, [str(path)]))
-    extras = extra_field_names(parsed)
+    reasons, extras = reasons_and_extra_fields(parsed)
     frame = bronze_rows(parsed, extras, F.current_timestamp())
 
     assert extras == ["Retweet Count", "batch", "lang"]
+    assert reasons == {None: 2, "missing_text": 1}
     assert {"retweet_count", "extra_batch", "lang"} <= set(frame.columns)
     assert [(r.lang, r.retweet_count) for r in frame.orderBy("text").collect()] == [("en", "3"), (None, None)]
 

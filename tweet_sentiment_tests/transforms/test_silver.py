@@ -3,8 +3,9 @@ from datetime import datetime
 import pytest
 from pyspark.sql import functions as F
 
-from tweet_sentiment.transforms.silver import (clean_text, extract_mentions, mention_counts, parse_twitter_date,
-                                               silver_mentions, silver_quarantine, validate_tweets)
+from tweet_sentiment.transforms.silver import (clean_text, extract_mentions, parse_twitter_date,
+                                               silver_mentions, silver_quarantine, validate_tweets,
+                                               validation_profile)
 
 BRONZE = "date string, user string, text string, sentiment string, source_file string"
 
@@ -52,4 +53,6 @@ def test_silver_has_one_row_per_mention_and_quarantines_bad_rows(spark):
         ("al_1", "positive", "hi and"), ("bob", "positive", "hi and"), ("carl", None, "unlabelled")]
     assert [r.reason for r in quarantined] == ["invalid_sentiment", "unparseable_date"]
     assert '"user":"u4"' in quarantined[1].raw_record and quarantined[1].layer == "silver"
-    assert mention_counts(validated) == {"tweets_with_mentions": 2, "tweets_without_mentions": 1}
+    reasons, with_and_without = validation_profile(validated)
+    assert with_and_without == {"tweets_with_mentions": 2, "tweets_without_mentions": 1}
+    assert reasons == {None: 3, "invalid_sentiment": 1, "unparseable_date": 1}
