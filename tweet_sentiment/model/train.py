@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
 from safetensors.torch import save_file
+from sklearn.metrics import recall_score
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from tweet_sentiment.model.classifier import mean_pool
@@ -50,6 +51,8 @@ class TrainConfig:
     limit: int | None = None
     bf16: bool = False
     threads: int = 1
+    select_every: float = 0.0
+    """Epochs between checks of the held-out macro-recall; the best check is kept (0: keep the last step)."""
 
 
 def _seed_everything(seed: int) -> None:
@@ -129,6 +132,42 @@ def _top_logits(model: torch.nn.Module, cache: list[torch.Tensor], batch_ids: li
     return classifier.classifier(classifier.dropout(pooled))
 
 
+def _trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of the trained parameters (LoRA, pooler, head): an in-memory checkpoint."""
+    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def _restore(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load an in-memory checkpoint from _trainable_state back into the model."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name in state:
+                p.copy_(state[name])
+
+
+@torch.no_grad()
+def _macro_recall(model: torch.nn.Module, cache: list[torch.Tensor], targets: np.ndarray, config: TrainConfig,
+                  batch_size: int = 256) -> float:
+    """Macro-averaged recall on cached held-out tweets, dropout off."""
+    model.eval()
+    order = sorted(range(len(cache)), key=lambda i: len(cache[i]))
+    predicted = np.zeros(len(cache), dtype=np.int64)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        logits = _top_logits(model, cache, chunk, config.frozen_layers, config.pooling)
+        predicted[chunk] = logits.argmax(dim=1).numpy()
+    model.train()
+    return float(recall_score(targets, predicted, labels=range(len(LABELS)), average="macro", zero_division=0))
+
+
+def _check_steps(total_steps: int, steps_per_epoch: int, every: float) -> set[int]:
+    """The steps after which the held-out macro-recall is checked: every EVERY epochs and at the last step."""
+    if every <= 0:
+        return set()
+    interval = max(1, round(every * steps_per_epoch))
+    return {*range(interval, total_steps + 1, interval), total_steps}
+
+
 def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """The temperature minimising negative log-likelihood on held-out logits (Guo et al., 2017)."""
     x = torch.tensor(logits, dtype=torch.float32)
@@ -177,7 +216,14 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
                                   weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimiser, int(0.06 * total_steps), total_steps)
     loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights)
-    step, running = 0, 0.0
+    checks = _check_steps(total_steps, steps_per_epoch, config.select_every)
+    if checks:
+        held_encoded = tokenizer(calibration["norm"].tolist(), truncation=True, max_length=config.max_length)
+        held_cache = _cache_lower_layers(model.base_model.model.bert, tokenizer, held_encoded, config.frozen_layers)
+        held_targets = np.array([LABELS.index(label) for label in calibration["label"]])
+    curve: list[dict] = []
+    best_state: dict[str, torch.Tensor] | None = None
+    best_step, best_held, step, running = 0, -1.0, 0, 0.0
     while step < total_steps:
         for batch_ids in _batches(lengths, config.batch_size, rng):
             if step >= total_steps:
@@ -197,6 +243,18 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
             if step % 100 == 0:
                 log.info("step %d/%d loss %.4f, %.1f tweets/s", step, total_steps, running,
                          step * config.batch_size / (time.time() - started))
+            if step in checks:
+                # Dev-set noise is large and training wobbles between NEG and NEU; the held-out training tweets
+                # (never the dev set) pick the checkpoint.
+                held = _macro_recall(model, held_cache, held_targets, config)
+                curve.append({"step": step, "epoch": round(step / steps_per_epoch, 2),
+                              "held_out_macro_recall": round(held, 4)})
+                log.info("step %d: held-out macro-recall %.4f", step, held)
+                if held > best_held:
+                    best_state, best_step, best_held = _trainable_state(model), step, held
+    if best_state is not None:
+        _restore(model, best_state)
+        log.info("kept the checkpoint of step %d", best_step)
     train_seconds = time.time() - started
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -205,7 +263,8 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in get_peft_model_state_dict(model).items()}
     save_file(state, str(out_dir / "adapter_model.safetensors"))
     training = {"train_tweets": int(len(targets)), "train_class_counts": dict(zip(LABELS, counts.tolist())),
-                "train_seconds": round(train_seconds, 1), "steps": step}
+                "train_seconds": round(train_seconds, 1), "steps": step,
+                "selected_step": best_step if best_state is not None else step, "held_out_curve": curve}
     return calibrate_and_report(out_dir, splits, config, training)
 
 
@@ -230,13 +289,17 @@ def calibrate_and_report(out_dir: Path, splits: SemevalSplits, config: TrainConf
         "base_model": BUILTIN_BASE,
         "method": (f"LoRA r={config.lora_r} on every linear layer of the top {6 - config.frozen_layers} encoder "
                    f"layers (bottom layers frozen and cached) + trained pooler ({config.pooling} pooling) and 3-way "
-                   "head; class-balanced cross-entropy; temperature fitted on held-out training tweets"),
+                   "head; class-balanced cross-entropy; "
+                   + ("checkpoint with the best macro-recall on held-out training tweets; " if config.select_every > 0
+                      else "") + "temperature fitted on held-out training tweets"),
         "data": {**{k: v for k, v in training.items() if k.startswith("train_") and k != "train_seconds"},
                  "calibration_tweets": int(len(calibration)), "dev_file": DEV_FILE, "dev_tweets": int(len(splits.dev))},
         "config": asdict(config),
         "temperature": temperature,
         "train_seconds": training["train_seconds"],
         "steps": training["steps"],
+        "selected_step": training.get("selected_step", training["steps"]),
+        "held_out_curve": training.get("held_out_curve", []),
         "dev": metrics,
     }
     write_report(report, out_dir)

@@ -1,11 +1,12 @@
-"""Pure pieces of training: length-bucketed batches and temperature fitting."""
+"""Pure pieces of training: length-bucketed batches, checkpoint checks and restore, temperature fitting."""
 
 import random
 
 import numpy as np
 import pytest
+import torch
 
-from tweet_sentiment.model.train import _batches, _fit_temperature
+from tweet_sentiment.model.train import _batches, _check_steps, _fit_temperature, _restore, _trainable_state
 
 
 def test_batches_cover_every_example_once_and_bucket_by_length() -> None:
@@ -24,3 +25,22 @@ def test_fit_temperature_recovers_overconfidence() -> None:
     labels = np.array([rng.choice(3, p=np.exp(z) / np.exp(z).sum()) for z in true_logits])
     temperature = _fit_temperature(true_logits * 3.0, labels)  # a model three times too confident
     assert temperature == pytest.approx(3.0, rel=0.15)
+
+
+def test_check_steps_every_quarter_epoch_and_at_the_end() -> None:
+    assert _check_steps(total_steps=10, steps_per_epoch=4, every=0.5) == {2, 4, 6, 8, 10}
+    assert _check_steps(total_steps=7, steps_per_epoch=8, every=0.25) == {2, 4, 6, 7}
+    assert _check_steps(total_steps=3, steps_per_epoch=3, every=0.1) == {1, 2, 3}
+    assert _check_steps(total_steps=10, steps_per_epoch=4, every=0) == set()
+
+
+def test_restore_brings_back_only_the_trained_parameters() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    model[0].requires_grad_(False)
+    state = _trainable_state(model)
+    assert set(state) == {"1.weight", "1.bias"}
+    saved = model[1].weight.detach().clone()
+    with torch.no_grad():
+        model[1].weight.add_(1.0)
+    _restore(model, state)
+    assert torch.equal(model[1].weight, saved)
