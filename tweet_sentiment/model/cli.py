@@ -84,8 +84,8 @@ def train(home: Path | None, data_dir: Path, out_dir: Path | None, epochs: float
                    "sentiment-latest; needs internet).")
 @click.option("--dev-data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="The semeval-task4a folder: measure the model's dev macro-recall before registering.")
-@click.option("--precision", type=click.Choice(["fp32", "bf16", "int8"]), default="fp32", show_default=True,
-              help="Inference precision the registered pyfunc uses.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "int8"]), default="auto", show_default=True,
+              help="Inference precision the registered pyfunc uses; auto: bf16 where the CPU has native bf16.")
 def register(home: Path | None, tracking_uri: str | None, source: str, dev_data: Path | None, precision: str) -> None:
     """Register a model as HF_TWEET_SENTIMENT in MLflow and point the alias `production` at it."""
     from rich.console import Console
