@@ -22,7 +22,8 @@ from tweet_sentiment.settings import HomeLayout
 def _register_one_batch(home: Path, source: Path, files: int) -> str:
     """Register the source files as one batch, as the sensor does (a second look settles fresh files)."""
     manifest = Manifest(HomeLayout.resolve(home).manifest)
-    limits = DiscoveryLimits(max_files_per_batch=files, max_bytes_per_batch=1 << 40)
+    # Settle by the two looks only, so files of one set never split over two batches by their age.
+    limits = DiscoveryLimits(max_files_per_batch=files, max_bytes_per_batch=1 << 40, quiet_seconds=float("inf"))
     first = discover(manifest, source, None, limits)
     batches = [*first.registration.batches, *discover(manifest, source, first.cursor(), limits).registration.batches]
     (batch,) = batches

@@ -10,7 +10,7 @@ from dagster_pyspark import LazyPySparkResource
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from tweet_sentiment.lakehouse.delta_log import find_commit, latest_version
+from tweet_sentiment.lakehouse.delta_log import commits_adding_to, find_commit, latest_version
 from tweet_sentiment.settings import HomeLayout
 
 PARTITION_EXPR_KEY = "partition_expr"
@@ -65,11 +65,19 @@ def _in_partition(frame: DataFrame, column: str, value: str) -> Column:
     return F.when(F.col(column) == value, F.col(column)).otherwise(F.raise_error(message))
 
 
+def _refuse_concurrent_creation(path: Path, values: dict[str, str], checked_at: int | None, ours: int) -> None:
+    """Fail when another commit added files to the partition between our "is it new?" check and our append."""
+    others = [v for v in commits_adding_to(path, values, checked_at) if v != ours]
+    if others:
+        raise RuntimeError(f"{path}: another writer created partition {values} concurrently (versions {others}); "
+                           "re-run this partition, which replaces it whole")
+
+
 class DeltaSparkIOManager(dg.ConfigurableIOManager):
     """Stores each asset as a Delta table at `<home>/lakehouse/<table>`; a partition overwrites only itself.
 
-    One writer per table at a time (the concurrency pools in dagster.yaml): a new partition is appended, and two
-    writers racing to create the same partition could both append.
+    A new partition is appended; should two writers race to create the same one, the later commit's run fails and
+    a re-run replaces the partition whole.
     """
 
     pyspark: dg.ResourceDependency[LazyPySparkResource]
@@ -117,13 +125,16 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
             obj = obj.withColumn(name, _in_partition(obj, name, value))
         writer = (obj.write.format("delta").option("mergeSchema", "true").option("userMetadata", token)
                   .partitionBy(*sorted(values)))
+        checked_at = latest_version(path)
         if self._partition_is_new(path, predicate):
             # A partition written for the first time (every new batch) is a plain append: measured at about a
             # third of the cost of a replaceWhere overwrite, which re-plans against the whole table.
             writer.mode("append").save(str(path))
-        else:
-            # Delta checks every written row against replaceWhere, so rows of another partition fail the write.
-            writer.mode("overwrite").option("replaceWhere", predicate).save(str(path))
+            commit = self._verified_commit(path, predicate, token)
+            _refuse_concurrent_creation(path, values, checked_at, commit["version"])
+            return commit
+        # Delta checks every written row against replaceWhere, so rows of another partition fail the write.
+        writer.mode("overwrite").option("replaceWhere", predicate).save(str(path))
         return self._verified_commit(path, predicate, token)
 
     def _partition_is_new(self, path: Path, predicate: str) -> bool:

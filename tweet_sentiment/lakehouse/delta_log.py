@@ -34,3 +34,18 @@ def find_commit(table: Path, user_metadata: str, depth: int = 50) -> dict[str, A
         if info.get("userMetadata") == user_metadata:
             return info
     return None
+
+
+def commits_adding_to(table: Path, partition: dict[str, str], after_version: int | None) -> list[int]:
+    """Versions newer than `after_version` whose commit adds files to `partition` (a dict of partition values)."""
+    versions = []
+    for commit_file in _commit_files(table):
+        version = int(commit_file.stem)
+        if after_version is not None and version <= after_version:
+            break
+        for line in commit_file.read_text(encoding="utf-8").splitlines():
+            add = json.loads(line).get("add") if line.strip() else None
+            if add and all(add.get("partitionValues", {}).get(k) == v for k, v in partition.items()):
+                versions.append(version)
+                break
+    return sorted(versions)

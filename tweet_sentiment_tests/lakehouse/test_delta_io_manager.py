@@ -116,3 +116,17 @@ def test_rows_of_another_partition_are_refused_on_a_first_write_too(home, spark,
     error = result.get_step_failure_events()[0].event_specific_data.error
     assert "another partition" in error.cause.message
     assert read_table(spark, home, "numbers").count() == 2
+
+
+def test_a_racing_creation_of_the_same_partition_is_refused(spark, tmp_path):
+    from tweet_sentiment.lakehouse.delta_io_manager import _refuse_concurrent_creation
+
+    table = tmp_path / "t"
+    for batch in ("b0", "b1", "b1"):  # version 0 exists at the check; 1 is the other writer's, 2 is ours
+        spark.range(1).selectExpr(f"'{batch}' AS batch", "id").write.format("delta").mode("append").partitionBy(
+            "batch").save(str(table))
+
+    with pytest.raises(RuntimeError, match="concurrently"):
+        _refuse_concurrent_creation(table, {"batch": "b1"}, checked_at=0, ours=2)
+    _refuse_concurrent_creation(table, {"batch": "b1"}, checked_at=1, ours=2)  # nobody else since our check
+    _refuse_concurrent_creation(table, {"batch": "b0"}, checked_at=0, ours=2)
