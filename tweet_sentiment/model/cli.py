@@ -43,14 +43,16 @@ def model() -> None:
 @click.option("--select-every", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Epochs between checks of macro-recall on the held-out training tweets; the best checkpoint is "
                    "kept (0: keep the last step).")
+@click.option("--class-weighting", type=click.Choice(["balanced", "sqrt", "none"]), default="balanced",
+              show_default=True, help="Loss weights per class: inverse frequency, its square root, or none.")
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--limit", type=int, default=None, help="Train on the first N tweets only (smoke runs).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Torch threads. One is faster on a shared 2-core machine: spinning thread pools collapse when "
                    "another process holds a core.")
 def train(home: Path | None, data_dir: Path, out_dir: Path | None, epochs: float, batch_size: int,
-          learning_rate: float, lora_r: int, frozen_layers: int, pooling: str, select_every: float, seed: int,
-          limit: int | None, threads: int) -> None:
+          learning_rate: float, lora_r: int, frozen_layers: int, pooling: str, select_every: float,
+          class_weighting: str, seed: int, limit: int | None, threads: int) -> None:
     """Fine-tune the builtin model (LoRA on MiniLM) on SemEval tweets, keeping twitter-2016devtest-A out as dev."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -60,7 +62,8 @@ def train(home: Path | None, data_dir: Path, out_dir: Path | None, epochs: float
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, lora_r=lora_r,
                          lora_alpha=2 * lora_r, frozen_layers=frozen_layers, pooling=pooling, seed=seed,
-                         limit=limit, bf16=False, threads=threads, select_every=select_every)
+                         limit=limit, bf16=False, threads=threads, select_every=select_every,
+                         class_weighting=class_weighting)
     target = out_dir or BUILTIN_DIR
     columns = (TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(), TimeRemainingColumn())

@@ -53,6 +53,8 @@ class TrainConfig:
     threads: int = 1
     select_every: float = 0.0
     """Epochs between checks of the held-out macro-recall; the best check is kept (0: keep the last step)."""
+    class_weighting: str = "balanced"
+    """Cross-entropy class weights: `balanced` (inverse frequency), `sqrt` (its square root) or `none`."""
 
 
 def _seed_everything(seed: int) -> None:
@@ -72,6 +74,15 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
         batches.extend(part[i:i + batch_size] for i in range(0, len(part), batch_size))
     rng.shuffle(batches)
     return batches
+
+
+def _class_weights(counts: np.ndarray, weighting: str) -> torch.Tensor:
+    """Loss weights per class; balanced by default since macro-averaged recall counts each class equally."""
+    balanced = counts.sum() / (len(counts) * counts)
+    weights = {"balanced": balanced, "sqrt": np.sqrt(balanced), "none": np.ones(len(counts))}
+    if weighting not in weights:
+        raise ValueError(f"class_weighting must be one of {sorted(weights)}, not {weighting!r}")
+    return torch.tensor(weights[weighting], dtype=torch.float32)
 
 
 def _lora_model(config: TrainConfig) -> torch.nn.Module:
@@ -199,8 +210,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
     encoded = tokenizer(train_frame["norm"].tolist(), truncation=True, max_length=config.max_length)
     targets = torch.tensor([LABELS.index(label) for label in train_frame["label"]])
     counts = np.bincount(targets.numpy(), minlength=len(LABELS))
-    # Balanced class weights: the task's metric is macro-averaged recall, so each class counts equally.
-    class_weights = torch.tensor(len(targets) / (len(LABELS) * counts), dtype=torch.float32)
+    class_weights = _class_weights(counts, config.class_weighting)
     log.info("training on %d tweets (class counts %s), calibrating on %d", len(targets), counts.tolist(),
              len(calibration))
 

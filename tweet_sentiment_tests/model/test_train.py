@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from tweet_sentiment.model.train import _batches, _check_steps, _fit_temperature, _restore, _trainable_state
+from tweet_sentiment.model.train import (
+    _batches,
+    _check_steps,
+    _class_weights,
+    _fit_temperature,
+    _restore,
+    _trainable_state,
+)
 
 
 def test_batches_cover_every_example_once_and_bucket_by_length() -> None:
@@ -44,3 +51,13 @@ def test_restore_brings_back_only_the_trained_parameters() -> None:
         model[1].weight.add_(1.0)
     _restore(model, state)
     assert torch.equal(model[1].weight, saved)
+
+
+def test_class_weights_balanced_sqrt_and_none() -> None:
+    counts = np.array([100, 400, 500])
+    balanced = _class_weights(counts, "balanced")
+    assert torch.allclose(balanced * torch.tensor(counts, dtype=torch.float32), torch.full((3,), 1000 / 3))
+    assert torch.allclose(_class_weights(counts, "sqrt"), balanced.sqrt())
+    assert torch.equal(_class_weights(counts, "none"), torch.ones(3))
+    with pytest.raises(ValueError, match="class_weighting"):
+        _class_weights(counts, "inverse")
