@@ -299,7 +299,7 @@ def calibrate_and_report(out_dir: Path, splits: SemevalSplits, config: TrainConf
         "base_model": BUILTIN_BASE,
         "method": (f"LoRA r={config.lora_r} on every linear layer of the top {6 - config.frozen_layers} encoder "
                    f"layers (bottom layers frozen and cached) + trained pooler ({config.pooling} pooling) and 3-way "
-                   "head; class-balanced cross-entropy; "
+                   f"head; cross-entropy with {config.class_weighting} class weights; "
                    + ("checkpoint with the best macro-recall on held-out training tweets; " if config.select_every > 0
                       else "") + "temperature fitted on held-out training tweets"),
         "data": {**{k: v for k, v in training.items() if k.startswith("train_") and k != "train_seconds"},
