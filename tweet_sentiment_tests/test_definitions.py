@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import dagster as dg
 
 from tweet_sentiment.definitions import defs
@@ -15,3 +18,11 @@ def test_definitions_load_with_the_graph_the_sensor_and_the_job():
     sensor_assets = {k.to_user_string() for k in sensor_job.asset_layer.executable_asset_keys}
     assert sensor_assets == {k.to_user_string() for k in job.asset_layer.executable_asset_keys} | {"mention_sentiment"}
     assert {"tweet_home", "pyspark", "delta_io_manager"} <= set(definitions.resources)
+
+
+def test_loading_the_definitions_does_not_import_torch_or_transformers():
+    """Every run and code server loads the definitions; the network libraries load only where a model scores."""
+    probe = ("import sys; from tweet_sentiment.definitions import defs; defs(); "
+             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

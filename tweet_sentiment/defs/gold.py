@@ -14,7 +14,7 @@ from tweet_sentiment.defs.quality import counts_table, non_null_check, schema_ch
 from tweet_sentiment.defs.resources import DeltaSparkResource
 from tweet_sentiment.lakehouse.inference import PANDAS_UDF, SCORERS, local_model_path, scorer
 from tweet_sentiment.model.labels import LABELS
-from tweet_sentiment.model.scoring import PREDICTED_SCORE, PREDICTED_SENTIMENT
+from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT
 from tweet_sentiment.transforms.gold import GOLD_SCHEMA, distinct_texts, predictions_of
 
 GOLD = dg.AssetKey("gold_predictions")

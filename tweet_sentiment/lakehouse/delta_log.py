@@ -1,4 +1,4 @@
-"""Commit records read straight from a local Delta log (`_delta_log/*.json`): no Spark job, no log replay."""
+"""Commit records and checksums read straight from a local Delta log (`_delta_log`): no Spark job, no log replay."""
 
 import json
 from pathlib import Path
@@ -45,7 +45,26 @@ def commits_adding_to(table: Path, partition: dict[str, str], after_version: int
             break
         for line in commit_file.read_text(encoding="utf-8").splitlines():
             add = json.loads(line).get("add") if line.strip() else None
-            if add and all(add.get("partitionValues", {}).get(k) == v for k, v in partition.items()):
+            if add and holds_partition([add], partition):
                 versions.append(version)
                 break
     return sorted(versions)
+
+
+def live_files(table: Path, version: int) -> list[dict[str, Any]] | None:
+    """The `add` actions live at `version`, from its version checksum (`.crc`) where the writer stored `allFiles`.
+
+    The Delta protocol makes the checksum and its `allFiles` optional (Delta Spark skips them for large tables), so
+    None means "unknown here": ask a Delta reader instead.
+    """
+    try:
+        checksum = json.loads((table / LOG_DIR / f"{version:020d}.crc").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = checksum.get("allFiles") if isinstance(checksum, dict) else None
+    return files if isinstance(files, list) else None
+
+
+def holds_partition(files: list[dict[str, Any]], partition: dict[str, str]) -> bool:
+    """Whether any of these `add` actions belongs to `partition` (a dict of partition values)."""
+    return any(all(add.get("partitionValues", {}).get(k) == v for k, v in partition.items()) for add in files)

@@ -22,9 +22,8 @@ from mlflow import MlflowClient
 from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
-from tweet_sentiment.model.pyfunc import TEXT
+from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT, TEXT
 from tweet_sentiment.model.registry import ALIAS, MODEL_NAME, configure
-from tweet_sentiment.model.scoring import PREDICTED_SCORE, PREDICTED_SENTIMENT
 from tweet_sentiment.settings import HomeLayout
 
 log = logging.getLogger(__name__)

@@ -5,23 +5,16 @@ from typing import Any
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
-from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from tweet_sentiment.model.classifier import SentimentClassifier
-from tweet_sentiment.model.scoring import PREDICTED_SCORE, PREDICTED_SENTIMENT, score_texts
-
-TEXT = "text"
-MODEL_ARTIFACT = "model"
-DEFAULT_MODEL_CONFIG: dict[str, Any] = {"batch_size": 64, "max_length": 128, "precision": "auto", "threads": 0}
-
-SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec("string", TEXT)]),
-    outputs=Schema([ColSpec("string", PREDICTED_SENTIMENT), ColSpec("double", PREDICTED_SCORE)]),
-    params=ParamSchema([ParamSpec("batch_size", "long", DEFAULT_MODEL_CONFIG["batch_size"])]),
+from tweet_sentiment.model.contract import (
+    DEFAULT_MODEL_CONFIG,
+    MODEL_ARTIFACT,
+    PREDICTED_SCORE,
+    PREDICTED_SENTIMENT,
+    TEXT,
 )
-INPUT_EXAMPLE = pd.DataFrame({TEXT: ["I love this, best day ever!", "@user the update broke everything again",
-                                     "Meeting moved to 3pm http://t.co/x"]})
+from tweet_sentiment.model.scoring import score_texts
 
 
 def input_texts(model_input: Any) -> list[str | None]:

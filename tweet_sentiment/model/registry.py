@@ -8,16 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mlflow
 import mlflow.pyfunc
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
-from tweet_sentiment.model.pyfunc import (DEFAULT_MODEL_CONFIG, INPUT_EXAMPLE, MODEL_ARTIFACT, SIGNATURE,
-                                          SentimentPyfunc)
-from tweet_sentiment.model.sources import LoadedSource
+from tweet_sentiment.model.contract import DEFAULT_MODEL_CONFIG, INPUT_EXAMPLE, MODEL_ARTIFACT, SIGNATURE
 from tweet_sentiment.settings import HomeLayout
+
+if TYPE_CHECKING:  # torch and transformers load only where a model is registered or scored
+    from tweet_sentiment.model.sources import LoadedSource
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str:
     return f"runs:/{run_id}"
 
 
-def _reset_tokenizer_state(loaded: LoadedSource) -> None:
+def _reset_tokenizer_state(loaded: "LoadedSource") -> None:
     """Forget the truncation/padding that scoring left on a fast tokenizer: tokenizer.json would save it and change
     the content hash of an otherwise identical model."""
     backend = getattr(loaded.tokenizer, "backend_tokenizer", None)
@@ -109,10 +111,11 @@ def _reset_tokenizer_state(loaded: LoadedSource) -> None:
         backend.no_padding()
 
 
-def register(loaded: LoadedSource, tracking_uri: str | None = None, home: str | Path | None = None,
+def register(loaded: "LoadedSource", tracking_uri: str | None = None, home: str | Path | None = None,
              dev_metrics: dict | None = None, model_config: dict | None = None,
              tags: dict[str, str] | None = None, step: Callable[[str], None] = log.info) -> Registration:
     """Log the model as an MLflow pyfunc, register it and point `production` at it; reuse an identical version."""
+    from tweet_sentiment.model.pyfunc import SentimentPyfunc
     config = {**DEFAULT_MODEL_CONFIG, **(model_config or {})}
     experiment_id = configure(tracking_uri, home)
     uri = mlflow.get_tracking_uri()

@@ -9,13 +9,12 @@ import pandas as pd
 import torch
 
 from tweet_sentiment.model.classifier import SentimentClassifier, forward_logits
+from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.normalize import normalize_tweet
 
 log = logging.getLogger(__name__)
 
-PREDICTED_SENTIMENT = "predicted_sentiment"
-PREDICTED_SCORE = "predicted_score"
 _NEU = LABELS.index("NEU")
 
 

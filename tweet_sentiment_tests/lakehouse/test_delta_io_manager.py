@@ -5,6 +5,7 @@ from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.resources import DeltaSparkResource
 from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager, UnsafeWriteError, partition_predicate
+from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment_tests.helpers import read_table
 
 parts = dg.DynamicPartitionsDefinition(name="parts")
@@ -130,3 +131,13 @@ def test_a_racing_creation_of_the_same_partition_is_refused(spark, tmp_path):
         _refuse_concurrent_creation(table, {"batch": "b1"}, checked_at=0, ours=2)
     _refuse_concurrent_creation(table, {"batch": "b1"}, checked_at=1, ours=2)  # nobody else since our check
     _refuse_concurrent_creation(table, {"batch": "b0"}, checked_at=0, ours=2)
+
+
+def test_a_rerun_replaces_the_partition_without_version_checksums(home, spark, spark_resource, instance):
+    """Where the log has no checksum to list the live files, Spark decides that the partition exists."""
+    instance.add_dynamic_partitions("parts", ["p-3"])
+    assert _materialize(home, spark_resource, instance, "p-3").success
+    for checksum in (HomeLayout.resolve(home).table("numbers") / "_delta_log").glob("*.crc"):
+        checksum.unlink()
+    assert _materialize(home, spark_resource, instance, "p-3", offset=10).success
+    assert sorted(r.value for r in read_table(spark, home, "numbers").collect()) == [10, 11, 12]

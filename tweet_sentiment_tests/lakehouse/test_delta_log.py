@@ -2,7 +2,14 @@
 
 from pathlib import Path
 
-from tweet_sentiment.lakehouse.delta_log import commits_adding_to, find_commit, latest_version
+from tweet_sentiment.lakehouse.delta_log import (
+    LOG_DIR,
+    commits_adding_to,
+    find_commit,
+    holds_partition,
+    latest_version,
+    live_files,
+)
 
 
 def test_finds_the_commit_by_its_token_and_the_latest_version(spark, tmp_path: Path):
@@ -33,3 +40,20 @@ def test_commits_adding_to_a_partition(spark, tmp_path: Path):
     assert commits_adding_to(table, {"batch": "b1", "layer": "x"}, None) == [0]
     assert commits_adding_to(table, {"batch": "b1"}, 0) == [2]
     assert commits_adding_to(table, {"batch": "b3"}, None) == []
+
+
+def test_live_files_from_the_version_checksum(spark, tmp_path: Path):
+    table = tmp_path / "t"
+    for batch in ("b1", "b2"):
+        (spark.range(2).selectExpr(f"'{batch}' AS batch", "id").write.format("delta").mode("append")
+         .partitionBy("batch").save(str(table)))
+    spark.sql(f"DELETE FROM delta.`{table}` WHERE batch = 'b1'")
+    version = latest_version(table)
+
+    files = live_files(table, version)
+    assert files is not None and files, "Delta Spark writes allFiles into the checksum of a small table"
+    assert holds_partition(files, {"batch": "b2"}) and not holds_partition(files, {"batch": "b1"})
+    assert holds_partition(live_files(table, 0), {"batch": "b1"})  # an older version's checksum
+    (table / LOG_DIR / f"{version:020d}.crc").unlink()
+    assert live_files(table, version) is None  # no checksum: unknown, not "empty"
+    assert live_files(tmp_path / "missing", 0) is None

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from tweet_sentiment.model.pyfunc import SIGNATURE
+from tweet_sentiment.model.contract import SIGNATURE
 from tweet_sentiment.model.registry import (ALIAS, HASH_TAG, MODEL_NAME, load_production_model, register_source,
                                             tracking_uri_for)
 from tweet_sentiment_tests.model.conftest import build_tiny_model
