@@ -146,8 +146,9 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
     def _partition_is_new(self, path: Path, values: dict[str, str], predicate: str, version: int | None) -> bool:
         """No file of the table holds the partition yet at `version`; no data is read.
 
-        The version's checksum lists the live files of small tables (measured: about 0.7 s less per write than
-        asking Spark); otherwise Spark prunes files on the Delta log.
+        The version's checksum lists the live files of small tables: reading it takes under a millisecond, where a
+        Spark query took 0.12-0.17 s on a loaded table (more on a table's first touch). Otherwise Spark prunes files
+        on the Delta log.
         """
         if version is None:
             return True

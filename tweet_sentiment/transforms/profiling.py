@@ -28,8 +28,3 @@ def top_values(frame: DataFrame, column: str, limit: int = 20) -> list[tuple[str
     rows = (frame.where(F.col(column).isNotNull()).groupBy(column).count()
             .orderBy(F.desc("count"), F.asc(column)).limit(limit).collect())
     return [(str(row[column]), int(row["count"])) for row in rows]
-
-
-def value_counts(frame: DataFrame, column: str) -> dict[str | None, int]:
-    """Count of each value of `column`, NULL under the key None."""
-    return {row[column]: int(row["count"]) for row in frame.groupBy(column).count().collect()}
