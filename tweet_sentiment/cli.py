@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tweet_sentiment.settings import HOME_ENV_VAR, SOURCE_ENV_VAR, HomeLayout
+from tweet_sentiment.settings import ALLOW_OVERWRITES_ENV_VAR, HOME_ENV_VAR, SOURCE_ENV_VAR, HomeLayout
 
 home_option = click.option(
     "--home", type=click.Path(file_okay=False, path_type=Path), envvar=HOME_ENV_VAR, default=None,
@@ -28,7 +28,7 @@ def main() -> None:
 @click.option("--seed", type=int, default=42, show_default=True)
 def generate(out: Path, tweets: int, files: int, seed: int) -> None:
     """Write reproducible synthetic tweet files (JSON lines) into OUT."""
-    from tweet_sentiment.generate import write_source_files
+    from tweet_sentiment.landing.generate import write_source_files
 
     paths = write_source_files(out, tweets=tweets, files=files, seed=seed)
     click.echo(f"wrote {tweets} tweets in {len(paths)} files to {out}")
@@ -39,10 +39,14 @@ def generate(out: Path, tweets: int, files: int, seed: int) -> None:
 @source_option
 @click.option("--sample-if-empty", type=click.IntRange(min=0), default=0,
               help="Generate this many sample tweets first when the source folder has no files.")
-def run(home: Path | None, source: Path | None, sample_if_empty: int) -> None:
-    """Ingest every new file in the source folder, as the sensor would, and run each new batch."""
-    from tweet_sentiment.reporting import run_main_job
+@click.option("--allow-overwrites", is_flag=True, envvar=ALLOW_OVERWRITES_ENV_VAR,
+              help="Re-ingest files that changed after they were ingested; each new version replaces the old rows.")
+def run(home: Path | None, source: Path | None, sample_if_empty: int, allow_overwrites: bool) -> None:
+    """Ingest every new file in the source folder, as the sensor would, and run each batch that needs it."""
+    from tweet_sentiment.local.main_job import run_main_job
 
+    if allow_overwrites:
+        os.environ[ALLOW_OVERWRITES_ENV_VAR] = "1"
     sys.exit(run_main_job(HomeLayout.resolve(home), source, sample_if_empty))
 
 
@@ -50,7 +54,7 @@ def run(home: Path | None, source: Path | None, sample_if_empty: int) -> None:
 @home_option
 def status(home: Path | None) -> None:
     """List batches, their files, and the ones that exist but were never fully materialized."""
-    from tweet_sentiment.reporting import print_status
+    from tweet_sentiment.local.summary import print_status
 
     print_status(HomeLayout.resolve(home))
 
@@ -61,11 +65,17 @@ def status(home: Path | None) -> None:
 @click.option("--port", type=int, default=3000, show_default=True)
 def dev(home: Path | None, source: Path | None, port: int) -> None:
     """Start the Dagster UI and daemon (`dagster dev`) on this home, with the sensor watching the source folder."""
-    from tweet_sentiment.gold_steps import ensure_production_model, registry_for
+    from tweet_sentiment.local.gold import ensure_production_model, registry_for
     from tweet_sentiment.instance import open_instance
 
+    from tweet_sentiment.runs import fail_orphaned_runs
+
     layout = HomeLayout.resolve(home)
-    model = ensure_production_model(open_instance(layout, source), registry_for(layout), step=click.echo)
+    instance = open_instance(layout, source)
+    failed = fail_orphaned_runs(instance)
+    if failed:
+        click.echo(f"marked {len(failed)} runs failed whose process is gone")
+    model = ensure_production_model(instance, registry_for(layout), step=click.echo)
     click.echo(f"gold scores with {model.uri}")
     layout.source_dir(source).mkdir(parents=True, exist_ok=True)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"

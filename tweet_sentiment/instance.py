@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from tweet_sentiment.locks import file_lock
 from tweet_sentiment.settings import HOME_ENV_VAR, SOURCE_ENV_VAR, HomeLayout
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,13 @@ def prepare_home(layout: HomeLayout, source: Path | None = None) -> None:
 
 
 def open_instance(layout: HomeLayout, source: Path | None = None) -> dg.DagsterInstance:
-    """The persistent Dagster instance of this home."""
+    """The persistent Dagster instance of this home; its storage is created (or migrated) by one process at a time,
+    since two processes creating the sqlite schemas at once leave a home no command can open."""
     prepare_home(layout, source)
-    return dg.DagsterInstance.get()
+    with file_lock(layout.locks / "stores.lock", what="creating the Dagster instance storage"):
+        instance = dg.DagsterInstance.get()
+        instance.get_run_records(limit=1)  # the storages are made on first use: make them now, under the lock
+        instance.get_dynamic_partitions("batches")
+        if instance.schedule_storage is not None:
+            instance.schedule_storage.all_instigator_state()
+    return instance

@@ -6,6 +6,7 @@ from pathlib import Path
 
 HOME_ENV_VAR = "TWEET_SENTIMENT_HOME"
 SOURCE_ENV_VAR = "TWEET_SENTIMENT_SOURCE"
+ALLOW_OVERWRITES_ENV_VAR = "TWEET_SENTIMENT_ALLOW_OVERWRITES"
 DEFAULT_HOME = Path("~/.tweet_sentiment")
 
 
@@ -40,6 +41,14 @@ class HomeLayout:
     @property
     def mlflow(self) -> Path:
         return self.root / "mlflow"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def locks(self) -> Path:
+        return self.state / "locks"
 
     @property
     def spark_local(self) -> Path:

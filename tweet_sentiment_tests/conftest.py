@@ -46,7 +46,7 @@ def resources(home: Path, source_dir: Path, spark_resource) -> dict:
     return {
         "tweet_home": TweetSentimentHome(home=str(home), source=str(source_dir), max_files_per_batch=2),
         "pyspark": spark_resource,
-        "delta_io_manager": DeltaSparkIOManager(pyspark=spark_resource, home=str(home)),
+        "delta_io_manager": DeltaSparkIOManager.for_home(spark_resource, str(home)),
     }
 
 

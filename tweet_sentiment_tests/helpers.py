@@ -4,8 +4,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from tweet_sentiment.discovery import DiscoveryLimits, discover
-from tweet_sentiment.manifest import Manifest
+from tweet_sentiment.landing.discovery import DiscoveryLimits, discover, sha256_of
+from tweet_sentiment.landing.manifest import Manifest, SourceFile
+from tweet_sentiment.landing.reader import read_registered
 from tweet_sentiment.settings import HomeLayout
 
 
@@ -21,3 +22,14 @@ def register_batches(home: Path, source_dir: Path, instance: dg.DagsterInstance,
 
 def read_table(spark, home: Path, table: str):
     return spark.read.format("delta").load(str(HomeLayout.resolve(home).table(table)))
+
+
+def registered(path: Path) -> SourceFile:
+    """A file as the manifest would register it now: size, mtime and SHA-256."""
+    stat = path.stat()
+    return SourceFile(str(path), stat.st_size, stat.st_mtime_ns, sha256_of(str(path)))
+
+
+def lines_frame(spark, *paths: Path):
+    """The lines of files as bronze reads them (landing.reader), as a Spark DataFrame."""
+    return spark.createDataFrame(read_registered([registered(p) for p in paths]))

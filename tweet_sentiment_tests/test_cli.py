@@ -14,7 +14,7 @@ def test_generate_writes_reproducible_files(tmp_path):
 
 
 def test_status_lists_batches_and_duplicates_of_a_home(tmp_path, monkeypatch):
-    from tweet_sentiment.manifest import Manifest, SourceFile
+    from tweet_sentiment.landing.manifest import Manifest, SourceFile
     from tweet_sentiment.settings import HomeLayout
 
     home = tmp_path / "home"

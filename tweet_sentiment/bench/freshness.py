@@ -23,7 +23,7 @@ import psutil
 import pyarrow.parquet as pq
 from dagster._core.scheduler.instigation import InstigatorType
 
-from tweet_sentiment.generate import write_source_files
+from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment.settings import HomeLayout
 
 log = logging.getLogger(__name__)
@@ -386,7 +386,7 @@ def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
                     calibrate_spark: bool = True) -> dict[str, Any]:
     """Land one `tweets`-tweet file under a running `dagster dev` on a fresh home in `workdir` and time how long
     until mention_sentiment reflects it; returns `freshness_seconds`, the phases and the raw timestamps."""
-    from tweet_sentiment.gold_steps import ensure_production_model, registry_for
+    from tweet_sentiment.local.gold import ensure_production_model, registry_for
 
     workdir.mkdir(parents=True, exist_ok=True)
     layout = HomeLayout(Path(tempfile.mkdtemp(prefix="freshness-", dir=workdir)).resolve())

@@ -12,10 +12,10 @@ from tweet_sentiment.bench.timing import ratio, timed
 from tweet_sentiment.defs.bronze import bronze
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.defs.silver import silver
-from tweet_sentiment.discovery import DiscoveryLimits, discover
-from tweet_sentiment.generate import write_source_files
+from tweet_sentiment.landing.discovery import DiscoveryLimits, discover
+from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
-from tweet_sentiment.manifest import Manifest
+from tweet_sentiment.landing.manifest import Manifest
 from tweet_sentiment.settings import HomeLayout
 
 
@@ -52,7 +52,7 @@ def bench_bronze_silver(workdir: Path, tweets: int, files: int, repeats: int,
     session_start_s = time.perf_counter() - start
     keys = [_register_one_batch(home, folder, files) for folder in sets]
     resources = {"tweet_home": TweetSentimentHome(home=str(home), source=str(workdir / "source")), "pyspark": spark,
-                 "delta_io_manager": DeltaSparkIOManager(pyspark=spark, home=str(home))}
+                 "delta_io_manager": DeltaSparkIOManager.for_home(spark, str(home))}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("batches", keys)
 

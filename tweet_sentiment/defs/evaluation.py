@@ -9,12 +9,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from tweet_sentiment.charts import png_markdown
-from tweet_sentiment.defs.gold import GOLD, UPDATE_WHEN_GOLD_CHANGES
+from tweet_sentiment.defs.gold import GOLD
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
+from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.evaluation_runs import evaluation_experiment, log_evaluation
-from tweet_sentiment.lakehouse.tables import table_exists
+from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned, table_exists
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, confusion_cells,
                                                    flat_metrics, predicted_shares)
@@ -34,14 +35,6 @@ class BatchMetricsConfig(dg.Config):
     min_history: int = 3
     max_drop: float = 0.10
     window: int = 20
-
-
-def _delta_version(spark: SparkSession, path: str) -> int | None:
-    from delta.tables import DeltaTable
-
-    if not table_exists(spark, path):
-        return None
-    return int(DeltaTable.forPath(spark, path).history(1).collect()[0]["version"])
 
 
 def _distinct(gold: DataFrame, column: str) -> list[str]:
@@ -128,19 +121,18 @@ def trend_chart(batch_metrics: DataFrame) -> dg.MetadataValue:
 
 
 @dg.asset(
-    ins={"gold_predictions": dg.AssetIn(GOLD), "sentiment_batch_metrics": dg.AssetIn(BATCH_METRICS)},
+    deps=[GOLD],
+    ins={"sentiment_batch_metrics": dg.AssetIn(BATCH_METRICS)},
     group_name="evaluation",
     kinds={"spark", "mlflow"},
-    automation_condition=UPDATE_WHEN_GOLD_CHANGES,
 )
 def sentiment_evaluation(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource, tweet_home: TweetSentimentHome,
-                         mlflow_registry: MlflowRegistry, gold_predictions: DataFrame,
-                         sentiment_batch_metrics: DataFrame) -> dg.MaterializeResult:
+                         mlflow_registry: MlflowRegistry, sentiment_batch_metrics: DataFrame) -> dg.MaterializeResult:
     """Given vs predicted sentiment over all batches: precision, recall, F1 per class and macro, accuracy and the
     confusion matrix, logged as an MLflow run (with the Delta versions read) and shown here."""
     spark = pyspark.spark_session
-    gold_version = _delta_version(spark, str(tweet_home.layout.table("gold_predictions")))
-    silver_version = _delta_version(spark, str(tweet_home.layout.table("silver_mentions")))
+    gold_predictions, gold_version = read_pinned(spark, tweet_home.layout.table(GOLD.path[-1]))
+    silver_version = latest_version(tweet_home.layout.table("silver_mentions"))
     covered = sorted(r["batch"] for r in gold_predictions.select("batch").distinct().collect())
     models = _distinct(gold_predictions, "model_version")
     metrics = classification_metrics(confusion_cells(gold_predictions))
@@ -158,7 +150,7 @@ def sentiment_evaluation(context: dg.AssetExecutionContext, pyspark: DeltaSparkR
     return dg.MaterializeResult(metadata={
         "mlflow_run_id": run_id, "mlflow_experiment_id": experiment_id, "rows_evaluated": metrics["rows"],
         **{k: round(v, 4) for k, v in flat.items()},
-        "model_version": ",".join(models), "gold_delta_version": gold_version if gold_version is not None else -1,
+        "model_version": ",".join(models), "gold_delta_version": gold_version, SOURCE_VERSION_KEY: gold_version,
         "silver_delta_version": silver_version if silver_version is not None else -1,
         "batches_covered": len(covered),
         "confusion_matrix": dg.MetadataValue.md(_confusion_markdown(metrics["confusion_matrix"]) + "\n\n"

@@ -30,14 +30,6 @@ RESCORE_ON_NEW_MODEL = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("re-score when production moves")
 
-# For the aggregates over all batches: refresh after any gold partition changes, once no gold run is in flight.
-UPDATE_WHEN_GOLD_CHANGES = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("update when gold changes")
-
-
 class GoldConfig(dg.Config):
     """How gold scores texts: our pandas UDF with a per-worker model cache, or MLflow's spark_udf."""
 

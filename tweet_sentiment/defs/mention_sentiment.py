@@ -5,8 +5,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from tweet_sentiment.charts import png_markdown
-from tweet_sentiment.defs.gold import GOLD, UPDATE_WHEN_GOLD_CHANGES
+from tweet_sentiment.defs.gold import GOLD
 from tweet_sentiment.defs.quality import top_chart
+from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
+from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned
 from tweet_sentiment.transforms.mention_sentiment import daily_trend, mention_sentiment as aggregate
 from tweet_sentiment.trend_charts import line_chart_png
 
@@ -35,23 +37,24 @@ def trend_chart(gold: DataFrame, mentions: list[str]) -> dg.MetadataValue:
 
 
 @dg.asset(
-    ins={"gold_predictions": dg.AssetIn(GOLD)},
+    deps=[GOLD],
     group_name="analytics",
     io_manager_key="delta_io_manager",
     kinds={"spark", "delta"},
     pool="lakehouse_analytics",
-    automation_condition=UPDATE_WHEN_GOLD_CHANGES,
 )
-def mention_sentiment(context: dg.AssetExecutionContext, gold_predictions: DataFrame) -> dg.Output:
+def mention_sentiment(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource,
+                      tweet_home: TweetSentimentHome) -> dg.Output:
     """One row per mention over all batches: first and last tweet, predicted negative/neutral/positive counts and
     total, most mentioned first. Rebuilt whole from gold, so a re-processed batch is never counted twice."""
+    gold_predictions, gold_version = read_pinned(pyspark.spark_session, tweet_home.layout.table(GOLD.path[-1]))
     # One file in total order: the table is small (one row per mention) and readers see it sorted by total.
     counts = aggregate(gold_predictions).coalesce(1).persist()
     top_total = top_by(counts, "total", TREND_MENTIONS)
     mentions = counts.count()
     context.log.info(f"{mentions} mentions over {gold_predictions.select('batch').distinct().count()} batches")
     return dg.Output(counts, metadata={
-        "total_mentions": mentions,
+        "total_mentions": mentions, SOURCE_VERSION_KEY: gold_version,
         "most_mentioned": dg.MetadataValue.md("\n".join(
             ["| mention | total |", "| --- | ---: |"] + [f"| {m} | {n} |" for m, n in top_total])),
         "in_favour_top_20": top_chart("The people who are in favour (positive tweets)", top_by(counts, "positive")),

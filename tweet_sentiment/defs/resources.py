@@ -11,8 +11,8 @@ from dagster_pyspark.resources import spark_session_from_config
 
 from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
 from tweet_sentiment.lakehouse.spark import delta_spark_config, remember_delta_jars
-from tweet_sentiment.manifest import Manifest
-from tweet_sentiment.settings import HomeLayout
+from tweet_sentiment.landing.manifest import Manifest
+from tweet_sentiment.settings import ALLOW_OVERWRITES_ENV_VAR, HomeLayout
 
 
 class TweetSentimentHome(dg.ConfigurableResource):
@@ -22,6 +22,9 @@ class TweetSentimentHome(dg.ConfigurableResource):
     source: str | None = None
     max_files_per_batch: int = 100
     max_bytes_per_batch: int = 256 * 1024 * 1024
+    allow_overwrites: bool = False
+    """A file that changes after it was ingested is re-ingested, its new version replacing its earlier rows (as
+    Auto Loader's cloudFiles.allowOverwrites). Off: the change is reported and not ingested."""
 
     @property
     def layout(self) -> HomeLayout:
@@ -51,16 +54,21 @@ class DeltaSparkResource(LazyPySparkResource):
                 remember_delta_jars(self._spark_session, config["spark.jars.packages"])
 
 
+def allow_overwrites_from_env() -> bool:
+    return os.environ.get(ALLOW_OVERWRITES_ENV_VAR, "").lower() in ("1", "true", "yes", "on")
+
+
 def build_resources(home: str | None = None, source: str | None = None) -> dict[str, Any]:
     """The resources of the code location; tests pass a temporary home."""
     spark = DeltaSparkResource()
     return {
-        "tweet_home": TweetSentimentHome(home=home, source=source),
+        "tweet_home": TweetSentimentHome(home=home, source=source, allow_overwrites=allow_overwrites_from_env()),
         "pyspark": spark,
-        "delta_io_manager": DeltaSparkIOManager(pyspark=spark, home=home),
+        "delta_io_manager": DeltaSparkIOManager.for_home(spark, home),
     }
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources=build_resources())
+    # Every run in one process: its steps share one Spark session, and RunGuard sees the run's own process.
+    return dg.Definitions(resources=build_resources(), executor=dg.in_process_executor)

@@ -2,20 +2,40 @@
 
 import dagster as dg
 
+from tweet_sentiment.defs.bronze import modified_files_evaluation
 from tweet_sentiment.defs.jobs import batch_pipeline_with_mentions
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.resources import TweetSentimentHome
-from tweet_sentiment.discovery import DiscoveryLimits, discover
-from tweet_sentiment.manifest import Manifest
+from tweet_sentiment.landing.discovery import Discovery, DiscoveryLimits, discover
+from tweet_sentiment.landing.manifest import Batch, Manifest
 
 BATCH_TAG = "tweet_sentiment/batch"
+RUN_KEY_TAG = "tweet_sentiment/run_key"
+"""Set on every batch run, by the sensor and by `tweet-sentiment run`, so neither requests a batch the other runs."""
 
 
-def unrequested_batches(manifest: Manifest, instance: dg.DagsterInstance, exclude: set[str]) -> dict[str, str]:
-    """Manifest batches with no partition yet (a tick that died after registering them): key -> run key."""
-    existing = set(instance.get_dynamic_partitions(batches.name))
-    return {key: run_key for key, run_key in manifest.batch_run_keys().items()
-            if key not in existing and key not in exclude}
+def has_run(instance: dg.DagsterInstance, run_key: str) -> bool:
+    """Whether any run (sensor-launched or from the CLI, in any state) was made for this batch revision."""
+    return bool(instance.get_run_records(dg.RunsFilter(tags={RUN_KEY_TAG: run_key}), limit=1))
+
+
+def batches_to_request(manifest: Manifest, instance: dg.DagsterInstance) -> list[Batch]:
+    """Batches whose bronze is missing or behind their revision and that no run was made for yet: new batches,
+    batches a superseded file re-opened, and batches of a tick that died before its runs were submitted."""
+    return [b for b in manifest.batches_to_ingest() if not has_run(instance, b.revision_run_key)]
+
+
+def _report(context: dg.SensorEvaluationContext, found: Discovery) -> None:
+    registration = found.registration
+    for duplicate in registration.duplicates:
+        context.log.warning(f"skipped {duplicate.file.path}: same content as {duplicate.duplicate_of}")
+    for modified in registration.modified:
+        if modified.replaced:
+            context.log.warning(f"{modified.file.path} changed after it was ingested: its new version replaces the "
+                                f"earlier one (batch {modified.batch} re-runs without it)")
+        else:
+            context.log.warning(f"{modified.file.path} changed after it was ingested (batch {modified.batch}): not "
+                                "re-ingested; rename new versions, or set allow_overwrites to replace it")
 
 
 # The sensor daemon comes round every 5 s (its own loop time). A minimum of 5 s skipped each round that came a few
@@ -25,21 +45,25 @@ def unrequested_batches(manifest: Manifest, instance: dg.DagsterInstance, exclud
            description="Watches the source folder; settled new files become batches (partitions) and runs.")
 def source_files_sensor(context: dg.SensorEvaluationContext, tweet_home: TweetSentimentHome) -> dg.SensorResult:
     """Look at the source folder once; a file is ingested once settled: unchanged since the previous look, or
-    untouched for a few seconds by its own mtime."""
+    untouched for a few seconds by its own mtime at its first look."""
     manifest = tweet_home.manifest()
     limits = DiscoveryLimits(tweet_home.max_files_per_batch, tweet_home.max_bytes_per_batch)
-    found = discover(manifest, tweet_home.source_dir, context.cursor, limits)
-    requested = {b.key: b.run_key for b in found.registration.batches}
-    requested |= unrequested_batches(manifest, context.instance, set(requested))
-    for duplicate in found.registration.duplicates:
-        context.log.warning(f"skipped {duplicate.file.path}: same content as {duplicate.duplicate_of}")
-    runs = [dg.RunRequest(partition_key=key, run_key=run_key, tags={BATCH_TAG: key})
-            for key, run_key in requested.items()]
-    skip = None if runs else (f"no new settled files in {tweet_home.source_dir} "
-                              f"({len(found.pending)} still settling, {len(found.registration.duplicates)} duplicates)")
+    found = discover(manifest, tweet_home.source_dir, context.cursor, limits,
+                     allow_overwrites=tweet_home.allow_overwrites)
+    _report(context, found)
+    todo = batches_to_request(manifest, context.instance)
+    existing = set(context.instance.get_dynamic_partitions(batches.name))
+    new_partitions = [b.key for b in todo if b.key not in existing]
+    runs = [dg.RunRequest(partition_key=b.key, run_key=b.revision_run_key,
+                          tags={BATCH_TAG: b.key, RUN_KEY_TAG: b.revision_run_key}) for b in todo]
+    checks = [modified_files_evaluation(manifest.modified())] if found.registration.modified else []
+    skip = None if runs or checks else (
+        f"no new settled files in {tweet_home.source_dir} ({len(found.pending)} still settling, "
+        f"{len(found.empty)} empty, {len(found.registration.duplicates)} duplicates)")
     return dg.SensorResult(
         run_requests=runs,
-        dynamic_partitions_requests=[batches.build_add_request(list(requested))] if requested else [],
+        dynamic_partitions_requests=[batches.build_add_request(new_partitions)] if new_partitions else [],
+        asset_events=checks,
         cursor=found.cursor(),
         skip_reason=skip,
     )

@@ -17,6 +17,8 @@ from tweet_sentiment.lakehouse.delta_log import (
     latest_version,
     live_files,
 )
+from tweet_sentiment.lakehouse.run_guard import RunGuard
+from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 
 PARTITION_EXPR_KEY = "partition_expr"
@@ -82,15 +84,22 @@ def _refuse_concurrent_creation(path: Path, values: dict[str, str], checked_at: 
 class DeltaSparkIOManager(dg.ConfigurableIOManager):
     """Stores each asset as a Delta table at `<home>/lakehouse/<table>`; a partition overwrites only itself.
 
-    A new partition is appended; should two writers race to create the same one, the later commit's run fails and
-    a re-run replaces the partition whole.
+    Writers of one table take turns: each write holds the table's lock in the home (whichever process writes: the
+    daemon's runs, `tweet-sentiment run`, the bench), so "is this partition new?" and the append that follows are
+    one step, and no two processes create a table at once. A new partition is appended, an existing one replaced.
     """
 
     pyspark: dg.ResourceDependency[LazyPySparkResource]
+    run_guard: dg.ResourceDependency[RunGuard]
     home: str | None = None
     # Delta's optimistic concurrency already rejects a conflicting write to the same partition; the re-count is a
     # belt-and-braces scan that costs a Spark job per write, so it is off by default.
     verify_row_counts: bool = False
+
+    @classmethod
+    def for_home(cls, pyspark: LazyPySparkResource, home: str | None = None, **settings: Any) -> "DeltaSparkIOManager":
+        """The IO manager of one home, with that home's run guard."""
+        return cls(pyspark=pyspark, run_guard=RunGuard(home=home), home=home, **settings)
 
     @property
     def spark(self) -> SparkSession:
@@ -102,15 +111,18 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: DataFrame | None) -> None:
         if obj is None:
             return
-        path = self.table_path(table_name(context))
+        table = table_name(context)
+        path = self.table_path(table)
         # A token on the commit finds it again in the history even when other writers committed since.
         token = f"dagster:{context.run_id}:{uuid.uuid4().hex}"
-        if context.has_asset_partitions:
-            commit = self._write_partition(context, obj, path, token)
-        else:
-            (obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-             .option("userMetadata", token).save(str(path)))
-            commit = self._verified_commit(path, "true", token)
+        lock = lock_path(HomeLayout.resolve(self.home).locks, "table", table)
+        with file_lock(lock, what=f"Dagster run {context.run_id} writing {table}", on_wait=context.log.info):
+            if context.has_asset_partitions:
+                commit = self._write_partition(context, obj, path, token)
+            else:
+                (obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+                 .option("userMetadata", token).save(str(path)))
+                commit = self._verified_commit(path, "true", token)
         context.add_output_metadata({
             "dagster/row_count": int(commit["operationMetrics"].get("numOutputRows", 0)),
             "delta_version": int(commit["version"]),

@@ -4,8 +4,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+
+from tweet_sentiment.lakehouse.delta_log import latest_version
+
+SOURCE_VERSION_KEY = "source_delta_version"
+"""Metadata of an aggregate's materialization: the version of the table it was computed from (for healing)."""
 
 
 def table_exists(spark: SparkSession, path: Path) -> bool:
@@ -26,3 +31,11 @@ def quarantine_reasons(spark: SparkSession, path: Path, batches: Sequence[str]) 
     rows = (spark.read.format("delta").load(str(path)).where(F.col("batch").isin(list(batches)))
             .groupBy("layer", "reason").count().orderBy(F.desc("count"), "layer", "reason").collect())
     return [(row["layer"], row["reason"], int(row["count"])) for row in rows]
+
+
+def read_pinned(spark: SparkSession, path: Path) -> tuple[DataFrame, int]:
+    """The table at its newest version, and that version: an aggregate records exactly what it read."""
+    version = latest_version(path)
+    if version is None:
+        raise FileNotFoundError(f"no Delta table at {path} yet: no batch has reached it")
+    return spark.read.format("delta").option("versionAsOf", version).load(str(path)), version

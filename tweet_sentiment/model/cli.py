@@ -32,9 +32,17 @@ def model() -> None:
               help="The semeval-task4a folder (e.g. ../shared/data/semeval-task4a).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the adapter and report. Default: the package's builtin folder.")
+@click.option("--method", type=click.Choice(["full", "lora"]), default="lora", show_default=True,
+              help="full: train every weight but the word embeddings and ship a compressed delta; lora: an adapter on "
+                   "the top layers.")
 @click.option("--epochs", type=float, default=2.0, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--learning-rate", type=float, default=8e-4, show_default=True)
+@click.option("--learning-rate", type=float, default=None,
+              help="Peak learning rate. Default: 8e-4 for lora, 8e-5 for full.")
+@click.option("--layer-decay", type=click.FloatRange(0.1, 1.0), default=1.0, show_default=True,
+              help="full: learning-rate factor per layer below the head (1: the same rate everywhere).")
+@click.option("--delta-rank", type=click.IntRange(min=1), default=64, show_default=True,
+              help="full: rank of the shipped low-rank delta of each encoder matrix.")
 @click.option("--lora-r", type=int, default=16, show_default=True)
 @click.option("--frozen-layers", type=click.IntRange(0, 5), default=3, show_default=True,
               help="Bottom layers kept frozen (their outputs cached once); LoRA adapts the layers above.")
@@ -50,17 +58,21 @@ def model() -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Torch threads. One is faster on a shared 2-core machine: spinning thread pools collapse when "
                    "another process holds a core.")
-def train(home: Path | None, data_dir: Path, out_dir: Path | None, epochs: float, batch_size: int,
-          learning_rate: float, lora_r: int, frozen_layers: int, pooling: str, select_every: float,
-          class_weighting: str, seed: int, limit: int | None, threads: int) -> None:
-    """Fine-tune the builtin model (LoRA on MiniLM) on SemEval tweets, keeping twitter-2016devtest-A out as dev."""
+def train(home: Path | None, data_dir: Path, out_dir: Path | None, method: str, epochs: float, batch_size: int,
+          learning_rate: float | None, layer_decay: float, delta_rank: int, lora_r: int, frozen_layers: int,
+          pooling: str, select_every: float, class_weighting: str, seed: int, limit: int | None,
+          threads: int) -> None:
+    """Fine-tune the builtin model (MiniLM, fully or with LoRA) on SemEval tweets, keeping twitter-2016devtest-A out
+    as dev."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from tweet_sentiment.model.sources import BUILTIN_DIR
     from tweet_sentiment.model.train import TrainConfig
     from tweet_sentiment.model.train import train as run_training
 
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, lora_r=lora_r,
+    default_rate = 8e-5 if method == "full" else 8e-4
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate or default_rate,
+                         method=method, layer_decay=layer_decay, delta_rank=delta_rank, lora_r=lora_r,
                          lora_alpha=2 * lora_r, frozen_layers=frozen_layers, pooling=pooling, seed=seed,
                          limit=limit, bf16=False, threads=threads, select_every=select_every,
                          class_weighting=class_weighting)

@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
 from tweet_sentiment.model.contract import DEFAULT_MODEL_CONFIG, INPUT_EXAMPLE, MODEL_ARTIFACT, SIGNATURE
+from tweet_sentiment.locks import file_lock
 from tweet_sentiment.settings import HomeLayout
 
 if TYPE_CHECKING:  # torch and transformers load only where a model is registered or scored
@@ -45,16 +46,32 @@ def tracking_uri_for(tracking_uri: str | None, home: str | Path | None) -> str:
 
 
 def configure(tracking_uri: str | None = None, home: str | Path | None = None) -> str:
-    """Point MLflow (tracking and registry) at the store and make sure the experiment exists; return its id."""
+    """Point MLflow (tracking and registry) at the store and make sure the experiment exists; return its id.
+
+    The home's sqlite store is created by one process at a time (two creating its schema at once break it).
+    """
     uri = tracking_uri_for(tracking_uri, home)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    if tracking_uri:
+        return _experiment_id(None)
+    layout = HomeLayout.resolve(home)
+    # With a sqlite store the default artifact root is the working directory: pin it under the home instead, for
+    # the `Default` experiment MLflow makes with the store as well as for ours.
+    artifacts = (layout.mlflow / "artifacts").as_uri()
+    with file_lock(layout.locks / "stores.lock", what="creating the MLflow store"):
+        if not (layout.mlflow / "mlflow.db").exists():
+            from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+            SqlAlchemyStore(uri, artifacts)
+        return _experiment_id(artifacts)
+
+
+def _experiment_id(artifact_location: str | None) -> str:
     experiment = mlflow.get_experiment_by_name(EXPERIMENT)
     if experiment is not None:
         return experiment.experiment_id
-    # With a sqlite store the default artifact root is the working directory: pin it under the home instead.
-    location = None if tracking_uri else (HomeLayout.resolve(home).mlflow / "artifacts").as_uri()
-    return mlflow.create_experiment(EXPERIMENT, artifact_location=location)
+    return mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location)
 
 
 def content_hash(folder: Path, model_config: dict) -> str:

@@ -54,15 +54,28 @@ def base_classifier(pooling: str = "mean") -> PreTrainedModel:
     return model
 
 
-def assemble_builtin(adapter_dir: Path = BUILTIN_DIR) -> LoadedSource:
-    """The full builtin model: the PyPI base, the shipped LoRA adapter merged in, the calibration temperature applied."""
+def _with_shipped_part(base: PreTrainedModel, folder: Path, method: str) -> PreTrainedModel:
+    """The base with the shipped part applied: a compressed full fine-tuning delta, or a LoRA adapter merged in."""
+    if method == "full":
+        from tweet_sentiment.model.delta import DELTA_FILE, apply_delta
+
+        if not (folder / DELTA_FILE).exists():
+            raise ModelSourceError(f"no {DELTA_FILE} in {folder}; run `tweet-sentiment model train --method full`")
+        apply_delta(base, folder)
+        return base
     from peft import PeftModel
 
-    if not (adapter_dir / "adapter_config.json").exists():
-        raise ModelSourceError(f"no trained adapter in {adapter_dir}; run `tweet-sentiment model train` first")
+    if not (folder / "adapter_config.json").exists():
+        raise ModelSourceError(f"no trained adapter in {folder}; run `tweet-sentiment model train` first")
+    return PeftModel.from_pretrained(base, folder).merge_and_unload()
+
+
+def assemble_builtin(adapter_dir: Path = BUILTIN_DIR) -> LoadedSource:
+    """The full builtin model: the PyPI base with the shipped part (compressed delta or LoRA adapter) applied and the
+    calibration temperature folded into the head."""
     assembly = json.loads((adapter_dir / ASSEMBLY_FILE).read_text()) if (adapter_dir / ASSEMBLY_FILE).exists() else {}
     base = base_classifier(assembly.get("pooling", "cls"))
-    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    merged = _with_shipped_part(base, adapter_dir, assembly.get("method", "lora"))
     temperature = float(assembly.get("temperature", 1.0))
     offsets = torch.tensor(assembly.get("bias", [0.0] * len(LABELS)), dtype=head_dtype(merged))
     # Logits are linear in the head, so temperature scaling and class offsets fold into its weights and bias.

@@ -55,6 +55,24 @@ class TrainConfig:
     """Epochs between checks of the held-out macro-recall; the best check is kept (0: keep the last step)."""
     class_weighting: str = "balanced"
     """Cross-entropy class weights: `balanced` (inverse frequency), `sqrt` (its square root) or `none`."""
+    method: str = "lora"
+    """`lora` (adapter on the top layers, lower layers cached) or `full` (every weight but the word embeddings)."""
+    layer_decay: float = 1.0
+    """Full fine-tuning: the learning rate is multiplied by this once per layer below the head (1: no decay)."""
+    warmup: float = 0.06
+    """Share of the steps spent warming the learning rate up."""
+    delta_rank: int = 64
+    """Full fine-tuning: the rank of the shipped low-rank delta of each encoder matrix."""
+
+    def describe(self) -> str:
+        """The recipe in words, for the training report and the model card."""
+        if self.method == "full":
+            decay = f", layer-wise lr decay {self.layer_decay}" if self.layer_decay != 1.0 else ""
+            return (f"full fine-tuning of every weight but the word embeddings (lr {self.learning_rate}{decay}, "
+                    f"{self.epochs} epochs, {self.pooling} pooling), shipped as a rank-{self.delta_rank} int8 delta "
+                    "from the PyPI base")
+        return (f"LoRA r={self.lora_r} on every linear layer of the top {6 - self.frozen_layers} encoder layers "
+                f"(bottom layers frozen and cached) + trained pooler ({self.pooling} pooling) and 3-way head")
 
 
 def _seed_everything(seed: int) -> None:
@@ -198,7 +216,14 @@ def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 
 def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
           progress: ProgressCallback | None = None) -> dict:
-    """Train on every SemEval file but the dev set; write adapter, assembly.json and training_report.json to OUT_DIR."""
+    """Train on every SemEval file but the dev set; write the shipped part, assembly.json and training_report.json
+    to OUT_DIR (`config.method`: a LoRA adapter, or the compressed delta of full fine-tuning)."""
+    if config.method == "full":
+        from tweet_sentiment.model.finetune import train_full
+
+        return train_full(data_dir, out_dir, config, progress)
+    if config.method != "lora":
+        raise ValueError(f"method must be 'lora' or 'full', not {config.method!r}")
     started = time.time()
     torch.set_num_threads(config.threads)
     _seed_everything(config.seed)
@@ -224,7 +249,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
     total_steps = max(1, int(steps_per_epoch * config.epochs))
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate,
                                   weight_decay=0.01)
-    schedule = get_linear_schedule_with_warmup(optimiser, int(0.06 * total_steps), total_steps)
+    schedule = get_linear_schedule_with_warmup(optimiser, int(config.warmup * total_steps), total_steps)
     loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights)
     checks = _check_steps(total_steps, steps_per_epoch, config.select_every)
     if checks:
@@ -288,18 +313,19 @@ def calibrate_and_report(out_dir: Path, splits: SemevalSplits, config: TrainConf
     """Fit the temperature on the held-out calibration tweets, then measure the dev set and write the report."""
     _, calibration = _split(splits, config)
     truth = np.array([LABELS.index(x) for x in calibration["label"]])
-    (out_dir / ASSEMBLY_FILE).write_text(json.dumps({"pooling": config.pooling, "temperature": 1.0}))
+    assembly = {"method": config.method, "pooling": config.pooling, "temperature": 1.0}
+    (out_dir / ASSEMBLY_FILE).write_text(json.dumps(assembly))
     log_probs = evaluate(assemble_builtin(out_dir), calibration, logits_only=True)
     temperature = _fit_temperature(log_probs, truth)
-    assembly = {"pooling": config.pooling, "temperature": temperature}
+    assembly["temperature"] = temperature
     (out_dir / ASSEMBLY_FILE).write_text(json.dumps(assembly, indent=2) + "\n")
     log.info("calibration: temperature %.3f", temperature)
-    metrics = evaluate(assemble_builtin(out_dir), splits.dev)
+    shipped = assemble_builtin(out_dir)
+    metrics = evaluate(shipped, splits.dev)
+    metrics_bf16 = evaluate(shipped, splits.dev, precision="bf16")
     report = {
         "base_model": BUILTIN_BASE,
-        "method": (f"LoRA r={config.lora_r} on every linear layer of the top {6 - config.frozen_layers} encoder "
-                   f"layers (bottom layers frozen and cached) + trained pooler ({config.pooling} pooling) and 3-way "
-                   f"head; cross-entropy with {config.class_weighting} class weights; "
+        "method": (f"{config.describe()}; cross-entropy with {config.class_weighting} class weights; "
                    + ("checkpoint with the best macro-recall on held-out training tweets; " if config.select_every > 0
                       else "") + "temperature fitted on held-out training tweets"),
         "data": {**{k: v for k, v in training.items() if k.startswith("train_") and k != "train_seconds"},
@@ -311,6 +337,9 @@ def calibrate_and_report(out_dir: Path, splits: SemevalSplits, config: TrainConf
         "selected_step": training.get("selected_step", training["steps"]),
         "held_out_curve": training.get("held_out_curve", []),
         "dev": metrics,
+        "dev_bf16": {k: metrics_bf16[k] for k in ("macro_recall", "recall")},
+        "shipped_bytes": sum(p.stat().st_size for p in out_dir.iterdir() if p.is_file() and p.suffix != ".json"),
+        **({"compression": training["compression"]} if "compression" in training else {}),
     }
     write_report(report, out_dir)
     return report

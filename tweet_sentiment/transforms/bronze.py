@@ -3,28 +3,13 @@
 import re
 from collections.abc import Sequence
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 CORE_FIELDS = ("date", "user", "text", "sentiment")
-LINEAGE_COLUMNS = ("source_file", "processing_time")
-RESERVED_COLUMNS = frozenset({*CORE_FIELDS, *LINEAGE_COLUMNS, "batch", "layer", "reason", "raw_record"})
-QUARANTINE_COLUMNS = ("raw_record", "source_file", "layer", "reason", "quarantined_at")
-
-
-def read_source_lines(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
-    """Every non-blank line of the given files as `value`, with the file it came from as `source_file`."""
-    if not paths:
-        return spark.createDataFrame([], "value string, source_file string")
-    lines = spark.read.text(list(paths)).select("value", file_path_of(F.col("_metadata.file_path")))
-    return lines.where(F.trim("value") != "")
-
-
-def file_path_of(uri: Column) -> Column:
-    """A local path from Spark's file URI (`file:/a%20b.json` -> `/a b.json`); other schemes are kept."""
-    # url_decode is form decoding: protect literal plus signs first.
-    decoded = F.url_decode(F.replace(uri, F.lit("+"), F.lit("%2B")))
-    return F.regexp_replace(decoded, r"^file:(//)?", "").alias("source_file")
+LINEAGE_COLUMNS = ("source_file", "line_number", "processing_time")
+QUARANTINE_COLUMNS = ("raw_record", "raw_bytes", "source_file", "line_number", "layer", "reason", "quarantined_at")
+RESERVED_COLUMNS = frozenset({*CORE_FIELDS, *LINEAGE_COLUMNS, *QUARANTINE_COLUMNS, "batch"})
 
 
 def _json_type(parsed: Column, field: str) -> Column:
@@ -32,9 +17,9 @@ def _json_type(parsed: Column, field: str) -> Column:
     return F.schema_of_variant(F.try_variant_get(parsed, f"$.{field}", "variant"))
 
 
-def quarantine_reason(value: Column, parsed: Column) -> Column:
-    """Why a line cannot enter bronze, or NULL when it can."""
-    reason = F.when(~F.is_valid_utf8(value), F.lit("invalid_utf8"))
+def quarantine_reason(read_error: Column, parsed: Column) -> Column:
+    """Why a line cannot enter bronze (the reader's reason first: not UTF-8, oversize, compression), or NULL."""
+    reason = F.when(read_error.isNotNull(), read_error)
     reason = reason.when(parsed.isNull(), F.lit("malformed_json"))
     reason = reason.when(~F.schema_of_variant(parsed).startswith("OBJECT"), F.lit("not_a_json_object"))
     for field in CORE_FIELDS:
@@ -46,9 +31,10 @@ def quarantine_reason(value: Column, parsed: Column) -> Column:
 
 
 def parse_lines(lines: DataFrame) -> DataFrame:
-    """Parse each line as JSON (variant) and attach a quarantine `reason` (NULL for good lines)."""
-    parsed = lines.withColumn("parsed", F.try_parse_json(F.make_valid_utf8("value")))
-    return parsed.withColumn("reason", quarantine_reason(F.col("value"), F.col("parsed")))
+    """Parse each line read (`landing.reader.LINE_SCHEMA`) as JSON (variant) and attach a quarantine `reason`
+    (NULL for good lines)."""
+    parsed = lines.withColumn("parsed", F.try_parse_json("value"))
+    return parsed.withColumn("reason", quarantine_reason(F.col("read_error"), F.col("parsed")))
 
 
 def _object_keys() -> Column:
@@ -81,12 +67,12 @@ def bronze_rows(parsed: DataFrame, extra_keys: Sequence[str], processing_time: C
 
     columns = [field(name).alias(name) for name in CORE_FIELDS]
     columns += [field(key).alias(column_for_key(key)) for key in extra_keys]
-    columns += [F.col("source_file"), processing_time.alias("processing_time")]
+    columns += [F.col("source_file"), F.col("line_number"), processing_time.alias("processing_time")]
     return parsed.where(F.col("reason").isNull()).select(*columns)
 
 
 def quarantine_rows(parsed: DataFrame, layer: str, quarantined_at: Column) -> DataFrame:
-    """Bad lines with their raw text, source file, layer and reason."""
+    """Bad lines with their raw text (or exact bytes, where they are not UTF-8 text), file, line, layer and reason."""
     return parsed.where(F.col("reason").isNotNull()).select(
-        F.make_valid_utf8("value").alias("raw_record"), "source_file", F.lit(layer).alias("layer"), "reason",
-        quarantined_at.alias("quarantined_at"))
+        F.col("value").alias("raw_record"), "raw_bytes", "source_file", "line_number", F.lit(layer).alias("layer"),
+        "reason", quarantined_at.alias("quarantined_at"))

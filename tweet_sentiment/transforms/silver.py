@@ -59,7 +59,9 @@ def validate_tweets(bronze: DataFrame) -> DataFrame:
         "sentiment_normalized", normalize_sentiment(F.col("sentiment")))
     reason = (F.when(F.col("timestamp").isNull(), F.lit("unparseable_date"))
               .when(F.col("sentiment").isNotNull() & F.col("sentiment_normalized").isNull(),
-                    F.lit("invalid_sentiment")))
+                    F.lit("invalid_sentiment"))
+              # "@a @b": mentions but nothing said about them, so no sentiment to predict or count.
+              .when(clean_text(F.col("text")) == "", F.lit("no_text_besides_mentions")))
     return checked.withColumn("reason", reason)
 
 
@@ -76,12 +78,18 @@ def silver_mentions(validated: DataFrame) -> DataFrame:
     )
 
 
+def _column_or_null(frame: DataFrame, name: str, kind: str) -> Column:
+    """The column, or a typed NULL where the frame predates it (bronze rows written before lines were numbered)."""
+    return (F.col(name) if name in frame.columns else F.lit(None)).cast(kind).alias(name)
+
+
 def silver_quarantine(validated: DataFrame, quarantined_at: Column) -> DataFrame:
     """Rejected bronze rows as quarantine rows, the bronze record kept as JSON."""
     bronze_columns = [c for c in validated.columns if c not in ("timestamp", "sentiment_normalized", "reason",
                                                                 "batch")]
     return validated.where(F.col("reason").isNotNull()).select(
-        F.to_json(F.struct(*bronze_columns)).alias("raw_record"), "source_file", F.lit("silver").alias("layer"),
+        F.to_json(F.struct(*bronze_columns)).alias("raw_record"), F.lit(None).cast("binary").alias("raw_bytes"),
+        "source_file", _column_or_null(validated, "line_number", "long"), F.lit("silver").alias("layer"),
         "reason", quarantined_at.alias("quarantined_at"))
 
 

@@ -2,7 +2,7 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.bronze import bronze
-from tweet_sentiment.generate import write_source_files
+from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment_tests.helpers import read_table, register_batches
 
 GOOD_LINE = '{"date": "Mon Apr 06 22:19:45 PDT 2009", "user": "u%d", "text": "hi @bob %d", "sentiment": "neutral"}\n'

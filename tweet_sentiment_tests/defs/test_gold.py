@@ -7,7 +7,7 @@ import pandas as pd
 from dagster._core.definitions.data_version import StaleStatus
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
-from tweet_sentiment import gold_steps
+from tweet_sentiment.local import gold as gold_steps
 from tweet_sentiment.defs.bronze import bronze
 from tweet_sentiment.defs.evaluation import sentiment_batch_metrics
 from tweet_sentiment.defs.gold import GOLD, gold_predictions, gold_profile, predictions_check

@@ -33,7 +33,7 @@ def _materialize(home, spark_resource, instance, key, offset=0, wrong_batch=Fals
         list(assets), partition_key=key, instance=instance, raise_on_error=False,
         run_config={"ops": {"numbers": {"config": {"offset": offset, "wrong_batch": wrong_batch}}}},
         resources={"pyspark": spark_resource,
-                   "delta_io_manager": DeltaSparkIOManager(pyspark=spark_resource, home=str(home))})
+                   "delta_io_manager": DeltaSparkIOManager.for_home(spark_resource, str(home))})
 
 
 def test_predicate_refuses_empty_or_unsafe_values():
@@ -82,8 +82,8 @@ def test_unpartitioned_consumer_reads_every_partition(home, spark, spark_resourc
         assert _materialize(home, spark_resource, instance, key).success
     result = dg.materialize([numbers, numbers_total], selection=[numbers_total], instance=instance,
                             resources={"pyspark": spark_resource,
-                                       "delta_io_manager": DeltaSparkIOManager(pyspark=spark_resource,
-                                                                               home=str(home))})
+                                       "delta_io_manager": DeltaSparkIOManager.for_home(spark_resource,
+                                                                                        str(home))})
     assert result.success
     assert read_table(spark, home, "numbers_total").first().total == (0 + 1) + (0 + 1 + 2 + 3)
 
@@ -91,7 +91,7 @@ def test_unpartitioned_consumer_reads_every_partition(home, spark, spark_resourc
 def test_concurrent_writes_to_different_partitions_of_one_table_all_land(home, spark, spark_resource):
     from concurrent.futures import ThreadPoolExecutor
 
-    manager = DeltaSparkIOManager(pyspark=spark_resource, home=str(home))
+    manager = DeltaSparkIOManager.for_home(spark_resource, str(home))
     partitions = dg.StaticPartitionsDefinition(["p-1", "p-3", "p-4", "p-5"])
 
     contexts = {key: dg.build_output_context(asset_key="numbers", partition_key=key, asset_partitions_def=partitions,

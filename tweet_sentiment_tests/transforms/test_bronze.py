@@ -1,7 +1,8 @@
 from pyspark.sql import functions as F
 
-from tweet_sentiment.transforms.bronze import (bronze_rows, column_for_key, parse_lines,
-                                               quarantine_rows, read_source_lines, reasons_and_extra_fields)
+from tweet_sentiment.transforms.bronze import (bronze_rows, column_for_key, parse_lines, quarantine_rows,
+                                               reasons_and_extra_fields)
+from tweet_sentiment_tests.helpers import lines_frame
 
 GOOD = b'{"date": "Mon Apr 06 22:19:45 PDT 2009", "user": "u1", "text": "hi @Bob", "sentiment": "positive"}\n'
 BAD_LINES = {
@@ -18,7 +19,7 @@ def test_every_line_is_either_a_bronze_row_or_quarantined_with_its_reason(spark,
     path = tmp_path / "mixed file+name.json"
     path.write_bytes(GOOD + b"\n   \n" + b"".join(BAD_LINES) + GOOD)
     (tmp_path / "empty.json").write_bytes(b"")
-    parsed = parse_lines(read_source_lines(spark, [str(path), str(tmp_path / "empty.json")]))
+    parsed = parse_lines(lines_frame(spark, path, tmp_path / "empty.json"))
 
     rows = bronze_rows(parsed, [], F.current_timestamp()).collect()
     quarantined = quarantine_rows(parsed, "bronze", F.current_timestamp()).collect()
@@ -29,13 +30,16 @@ def test_every_line_is_either_a_bronze_row_or_quarantined_with_its_reason(spark,
     assert sorted(r.reason for r in quarantined) == sorted(BAD_LINES.values())
     assert {r.layer for r in quarantined} == {"bronze"}
     assert any("{not json" == r.raw_record for r in quarantined)
+    (not_utf8,) = [r for r in quarantined if r.reason == "invalid_utf8"]
+    assert not_utf8.raw_record is None and bytes(not_utf8.raw_bytes) + b"\n" in BAD_LINES  # the exact bytes
+    assert sorted(r.line_number for r in rows) == [1, 10]  # line 2 and 3 are blank
 
 
 def test_new_source_fields_are_kept_as_columns(spark, tmp_path):
     path = tmp_path / "evolved.json"
     path.write_text('{"text": "a", "lang": "en", "Retweet Count": 3}\n{"text": "b", "batch": "x"}\n'
                     '{"text": "", "only_in_a_bad_line": 1}\n')
-    parsed = parse_lines(read_source_lines(spark, [str(path)]))
+    parsed = parse_lines(lines_frame(spark, path))
     reasons, extras = reasons_and_extra_fields(parsed)
     frame = bronze_rows(parsed, extras, F.current_timestamp())
 

@@ -2,7 +2,7 @@ import json
 import re
 from datetime import datetime, timezone
 
-from tweet_sentiment.generate import generate_tweets, twitter_date, write_source_files
+from tweet_sentiment.landing.generate import generate_tweets, twitter_date, write_source_files
 
 TWITTER_DATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} P[DS]T \d{4}$")
 

@@ -1,4 +1,7 @@
-"""Finding new source files: skip temporary and half-written ones, hash the settled ones, batch them."""
+"""Finding new source files: skip temporary, half-written and empty ones, hash the settled ones, batch them.
+
+The source folder is walked recursively (hidden folders skipped), so a file's path, not only its name, identifies it.
+"""
 
 import hashlib
 import json
@@ -8,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tweet_sentiment.manifest import Manifest, Registration, SourceFile
+from tweet_sentiment.landing.manifest import Manifest, Registration, SourceFile
 
 SOURCE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
 TEMPORARY_SUFFIXES = (".tmp", ".part")
@@ -33,6 +36,7 @@ class Discovery:
     registration: Registration
     pending: dict[str, list[int]] = field(default_factory=dict)
     deferred: int = 0
+    empty: list[str] = field(default_factory=list)
 
     def cursor(self) -> str:
         """The state the next look needs: files seen but not yet settled (size and mtime at this look)."""
@@ -79,9 +83,11 @@ def parse_cursor(cursor: str | None) -> dict[str, list[int]]:
 
 
 def is_settled(f: SourceFile, previous: dict[str, list[int]], now_ns: int, quiet_seconds: float) -> bool:
-    """Unchanged since the previous look, or not modified for `quiet_seconds` by its own mtime (an mtime in the
-    future, from a skewed clock, is never quiet)."""
-    return previous.get(f.path) == [f.size, f.mtime_ns] or now_ns - f.mtime_ns >= quiet_seconds * 1e9
+    """Unchanged since the previous look; or, at its first look, not modified for `quiet_seconds` by its own mtime
+    (an mtime in the future, from a skewed clock, is never quiet). A file that moved between looks is not settled."""
+    if f.path in previous:
+        return previous[f.path] == [f.size, f.mtime_ns]
+    return now_ns - f.mtime_ns >= quiet_seconds * 1e9
 
 
 def unchanged(f: SourceFile) -> bool:
@@ -94,17 +100,25 @@ def unchanged(f: SourceFile) -> bool:
 
 
 def discover(manifest: Manifest, root: Path, cursor: str | None, limits: DiscoveryLimits,
-             now_ns: int | None = None) -> Discovery:
-    """One look: settled files (see `is_settled`) are hashed, de-duplicated and batched; the rest wait."""
+             now_ns: int | None = None, allow_overwrites: bool = False) -> Discovery:
+    """One look: settled files (see `is_settled`) are hashed, de-duplicated and batched; the rest wait.
+
+    Empty files are not registered: they have nothing to ingest, and a writer that opened a file and has not flushed
+    yet would otherwise get its file registered empty and its content treated as a modification.
+    """
     previous = parse_cursor(cursor)
     known = manifest.known_files()
     now_ns = time.time_ns() if now_ns is None else now_ns
     pending: dict[str, list[int]] = {}
     settled: list[SourceFile] = []
+    empty: list[str] = []
     for f in scan_source(root):
-        if (f.path, f.size, f.mtime_ns) in known:
+        status = known.get((f.path, f.size, f.mtime_ns))
+        if status is not None and not (status == "modified" and allow_overwrites):
             continue
-        if is_settled(f, previous, now_ns, limits.quiet_seconds):
+        if f.size == 0:
+            empty.append(f.path)
+        elif is_settled(f, previous, now_ns, limits.quiet_seconds):
             settled.append(f)
         else:
             pending[f.path] = [f.size, f.mtime_ns]
@@ -124,5 +138,6 @@ def discover(manifest: Manifest, root: Path, cursor: str | None, limits: Discove
             continue
         budget -= f.size
         hashed.append(SourceFile(f.path, f.size, f.mtime_ns, digest))
-    registration = manifest.register(hashed, limits.max_files_per_batch, limits.max_bytes_per_batch)
-    return Discovery(registration, pending, deferred=len(settled) - len(hashed))
+    registration = manifest.register(hashed, limits.max_files_per_batch, limits.max_bytes_per_batch,
+                                     allow_overwrites=allow_overwrites)
+    return Discovery(registration, pending, deferred=len(settled) - len(hashed), empty=empty)

@@ -2,9 +2,9 @@ import json
 import os
 from pathlib import Path
 
-import tweet_sentiment.discovery as discovery
-from tweet_sentiment.discovery import DiscoveryLimits, discover, is_source_file, parse_cursor
-from tweet_sentiment.manifest import Manifest
+import tweet_sentiment.landing.discovery as discovery
+from tweet_sentiment.landing.discovery import DiscoveryLimits, discover, is_source_file, parse_cursor
+from tweet_sentiment.landing.manifest import Manifest
 
 NOW = 1_800_000_000 * 10**9  # a fixed "now" for every look, so no test depends on how fast files are written
 SECOND = 10**9
@@ -69,7 +69,7 @@ def test_a_file_written_to_while_hashed_waits_for_the_next_look(tmp_path, monkey
     monkeypatch.setattr(discovery, "sha256_of", hash_while_a_writer_appends)
     found = discover(manifest, source, None, DiscoveryLimits(), now_ns=NOW)
     assert found.registration.batches == [] and list(found.pending) == [str(source / "a.json")]
-    assert manifest.known_files() == set()
+    assert manifest.known_files() == {}
 
 
 def test_hash_budget_defers_files_to_the_next_look(tmp_path):

@@ -1,6 +1,6 @@
 import pytest
 
-from tweet_sentiment.manifest import Manifest, SourceFile, batch_key_for, content_digest, plan_batches
+from tweet_sentiment.landing.manifest import Manifest, SourceFile, batch_key_for, content_digest, plan_batches
 
 
 def _file(name: str, size: int = 10, sha: str | None = None) -> SourceFile:

@@ -5,14 +5,14 @@ import dagster as dg
 import pytest
 from mlflow import MlflowClient
 
-from tweet_sentiment import gold_steps
+from tweet_sentiment.local import gold as gold_steps
 from tweet_sentiment.defs.bronze import bronze
 from tweet_sentiment.defs.evaluation import sentiment_batch_metrics, sentiment_evaluation
 from tweet_sentiment.defs.gold import gold_predictions
 from tweet_sentiment.defs.mention_sentiment import mention_sentiment
 from tweet_sentiment.defs.production_model import production_model
 from tweet_sentiment.defs.silver import silver
-from tweet_sentiment.generate import write_source_files
+from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment.model.registry import register_source, tracking_uri_for
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment_tests.gold_helpers import AGGREGATES_JOB, BATCH_JOB, LABEL_IDS, with_registry

@@ -15,8 +15,9 @@ from tweet_sentiment.defs.evaluation import BATCH_METRICS
 from tweet_sentiment.defs.gold import GOLD
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.production_model import report_production_model
+from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.inference import ModelRef
-from tweet_sentiment.lakehouse.tables import table_exists
+from tweet_sentiment.local.batches import LAUNCHED_BY_TAG, first_error
 from tweet_sentiment.model.registry import TRACKING_ENV_VAR, register_source
 from tweet_sentiment.settings import HomeLayout
 
@@ -55,16 +56,11 @@ def ensure_production_model(instance: dg.DagsterInstance, registry: MlflowRegist
 
 def stale_gold_batches(spark: SparkSession, gold_path: Path, instance: dg.DagsterInstance, version: str) -> list[str]:
     """Existing batches whose gold rows were scored by a model version other than `version`."""
-    if not table_exists(spark, gold_path):
+    if latest_version(gold_path) is None:
         return []
     stale = {r["batch"] for r in spark.read.format("delta").load(str(gold_path))
              .where(F.col("model_version") != version).select("batch").distinct().collect()}
     return [key for key in instance.get_dynamic_partitions("batches") if key in stale]
-
-
-def _error(result: dg.ExecuteInProcessResult) -> str:
-    failures = [e for e in result.all_events if e.is_step_failure]
-    return failures[0].event_specific_data.error.message.strip() if failures else "run failed"
 
 
 def rescore_batches(defs: dg.Definitions, instance: dg.DagsterInstance, batches: list[str],
@@ -75,21 +71,22 @@ def rescore_batches(defs: dg.Definitions, instance: dg.DagsterInstance, batches:
     for batch in batches:
         result = job.execute_in_process(instance=instance, partition_key=batch, asset_selection=RESCORE_SELECTION,
                                         run_config=run_config or {}, raise_on_error=False,
-                                        tags={"tweet_sentiment/launched_by": "cli", "tweet_sentiment/rescore": "1"})
-        outcome[batch] = None if result.success else _error(result)
+                                        tags={LAUNCHED_BY_TAG: "cli", "tweet_sentiment/rescore": "1"})
+        outcome[batch] = None if result.success else first_error(result)
     return outcome
 
 
 def refresh_aggregates(defs: dg.Definitions, instance: dg.DagsterInstance, spark: SparkSession, layout: HomeLayout,
-                       run_config: dict | None = None, top: int = 10) -> AggregatesOutcome:
-    """Materialize mention_sentiment and sentiment_evaluation over all batches, once."""
-    if not table_exists(spark, layout.table(GOLD.path[-1])):
+                       run_config: dict | None = None, top: int = 10,
+                       selection: list[dg.AssetKey] | None = None) -> AggregatesOutcome:
+    """Materialize the aggregates over all batches (mention_sentiment and sentiment_evaluation, or `selection`)."""
+    if latest_version(layout.table(GOLD.path[-1])) is None:
         return AggregatesOutcome(False, error="no gold_predictions table yet: no batch has been scored")
     result = defs.resolve_job_def(AGGREGATES_JOB).execute_in_process(
-        instance=instance, run_config=run_config or {}, raise_on_error=False,
-        tags={"tweet_sentiment/launched_by": "cli"})
+        instance=instance, run_config=run_config or {}, raise_on_error=False, asset_selection=selection,
+        tags={LAUNCHED_BY_TAG: "cli"})
     if not result.success:
-        return AggregatesOutcome(False, error=_error(result))
+        return AggregatesOutcome(False, error=first_error(result))
     metadata = {}
     for event in result.get_asset_materialization_events():
         metadata |= {k: v.value for k, v in event.materialization.metadata.items()

@@ -1,0 +1,99 @@
+"""The main job outside the daemon (`tweet-sentiment run`): ingest new files, run every batch that needs it, re-score
+stale gold, heal the aggregates, summarize. One at a time per home; it cooperates with the daemon's runs."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from tweet_sentiment.defs.automation import aggregates_behind
+from tweet_sentiment.landing.discovery import scan_source
+from tweet_sentiment.locks import file_lock
+from tweet_sentiment.local import batches as local_batches
+from tweet_sentiment.local import gold as local_gold
+from tweet_sentiment.local.summary import console, print_aggregates, print_look, print_summary
+from tweet_sentiment.settings import HomeLayout
+
+
+def load(layout: HomeLayout, source: Path | None) -> tuple[dg.DagsterInstance, dg.Definitions]:
+    """This home's Dagster instance and the code location's definitions."""
+    from tweet_sentiment.instance import open_instance
+
+    instance = open_instance(layout, source)
+    from tweet_sentiment.definitions import defs
+
+    return instance, defs()
+
+
+def _ensure_sample(source_dir: Path, tweets: int) -> None:
+    if tweets and not any(scan_source(source_dir)):
+        from tweet_sentiment.landing.generate import write_source_files
+
+        paths = write_source_files(source_dir, tweets=tweets, files=4)
+        console.print(f"[dim]source folder was empty: generated {tweets} sample tweets in {len(paths)} files[/]")
+
+
+def _fail_orphaned_runs(instance: dg.DagsterInstance) -> None:
+    from tweet_sentiment.runs import fail_orphaned_runs
+
+    failed = fail_orphaned_runs(instance)
+    if failed:
+        console.print(f"[yellow]marked {len(failed)} runs failed whose process is gone (killed mid-run)[/]")
+
+
+def run_batches(defs: dg.Definitions, instance: dg.DagsterInstance, layout: HomeLayout,
+                todo: list[str]) -> list[local_batches.BatchOutcome]:
+    """Run each batch that still needs it when its turn comes; a batch another process holds is left to it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    manifest = defs.resources["tweet_home"].manifest()
+    outcomes = []
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console)
+    with progress:
+        task = progress.add_task("batches", total=len(todo))
+        for key in todo:
+            progress.update(task, description=f"batch {key}")
+            holder = local_batches.holder_of(layout, key)
+            if holder is not None:
+                outcomes.append(local_batches.BatchOutcome(key, True, held_by=holder))
+            elif key in local_batches.batches_to_run(defs, instance, manifest):
+                outcomes.append(local_batches.run_batch(defs, instance, manifest.batch(key)))
+            progress.advance(task)
+    return outcomes
+
+
+def run_main_job(layout: HomeLayout, source: Path | None, sample_if_empty: int = 0) -> int:
+    """Discover new files, run every new or unfinished batch, re-score stale gold, heal the aggregates, summarize.
+
+    The exit code is 0 only when every batch run here and the aggregates succeeded.
+    """
+    instance, defs = load(layout, source)
+    with file_lock(layout.locks / "main-job.lock", what="tweet-sentiment run",
+                   on_wait=lambda message: console.print(f"[yellow]{message}[/]")):
+        _fail_orphaned_runs(instance)
+        source_dir = layout.source_dir(source)
+        _ensure_sample(source_dir, sample_if_empty)
+        console.print(f"home {layout.root}\nsource {source_dir}")
+        model = local_gold.ensure_production_model(instance, local_gold.registry_for(layout),
+                                                   step=lambda message: console.print(f"[dim]{message}[/]"))
+        console.print(f"scoring with {model.uri}")
+        with console.status("looking for new files (a file must stay unchanged between two looks)..."):
+            found = local_batches.look_for_batches(defs, instance, layout)
+        manifest = defs.resources["tweet_home"].manifest()
+        todo = local_batches.batches_to_run(defs, instance, manifest)
+        print_look(found, todo)
+        outcomes = run_batches(defs, instance, layout, todo)
+        spark = defs.resources["pyspark"].spark_session
+        stale = local_gold.stale_gold_batches(spark, layout.table("gold_predictions"), instance, model.version)
+        rescored = local_gold.rescore_batches(defs, instance, stale, local_batches.QUIET_LOGGING) if stale else {}
+        behind = aggregates_behind(instance, layout)  # the healing sensor's rule
+        aggregates = None
+        if behind:
+            with console.status(f"refreshing {', '.join(k.to_user_string() for k in behind)} over all batches..."):
+                aggregates = local_gold.refresh_aggregates(defs, instance, spark, layout, local_batches.QUIET_LOGGING,
+                                                           selection=behind)
+        print_summary(defs, layout, outcomes)
+        print_aggregates(aggregates, rescored)
+    failed_rescores = [b for b, error in rescored.items() if error]
+    return 0 if (all(o.success for o in outcomes) and not failed_rescores
+                 and (aggregates is None or aggregates.success)) else 1
