@@ -10,12 +10,14 @@ from tweet_sentiment.landing.reader import read_registered
 from tweet_sentiment.settings import HomeLayout
 
 
-def register_batches(home: Path, source_dir: Path, instance: dg.DagsterInstance, max_files: int = 100) -> list[str]:
+def register_batches(home: Path, source_dir: Path, instance: dg.DagsterInstance, max_files: int = 100,
+                     allow_overwrites: bool = False) -> list[str]:
     """Two looks at the source folder (so files settle), then add the new batches as partitions."""
     manifest = Manifest(HomeLayout.resolve(home).manifest)
     limits = DiscoveryLimits(max_files_per_batch=max_files)
-    found = discover(manifest, source_dir, discover(manifest, source_dir, None, limits).cursor(), limits)
-    keys = [b.key for b in found.registration.batches]
+    first = discover(manifest, source_dir, None, limits, allow_overwrites=allow_overwrites)
+    found = discover(manifest, source_dir, first.cursor(), limits, allow_overwrites=allow_overwrites)
+    keys = [b.key for look in (first, found) for b in look.registration.batches]
     instance.add_dynamic_partitions("batches", keys)
     return keys
 

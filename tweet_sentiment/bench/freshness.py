@@ -5,8 +5,6 @@ import json
 import logging
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import psutil
 import pyarrow.parquet as pq
 from dagster._core.scheduler.instigation import InstigatorType
 
 from tweet_sentiment.landing.generate import write_source_files
+from tweet_sentiment.processes import free_port, stop_tree
 from tweet_sentiment.settings import HomeLayout
 
 log = logging.getLogger(__name__)
@@ -272,12 +270,6 @@ def collect(instance: dg.DagsterInstance, landed: float, reflected: float, layou
 # ---------------------------------------------------------------- the daemon under test
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def home_environment(layout: HomeLayout) -> Iterator[dict[str, str]]:
     """The environment `tweet-sentiment dev` gives dagster dev for this home; this process's is left as it was."""
@@ -292,42 +284,10 @@ def home_environment(layout: HomeLayout) -> Iterator[dict[str, str]]:
         os.environ.update(saved)
 
 
-def stop_tree(process: subprocess.Popen, grace_s: float = 20.0) -> list[int]:
-    """Stop `process`, its process group and every descendant (run workers, Spark JVMs); return leftover pids."""
-    try:
-        tree = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        tree = [process.pid]
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        process.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        pass
-    leftovers = []
-    for pid in tree:
-        try:
-            child = psutil.Process(pid)
-            child.wait(timeout=0.5 if pid != process.pid else 0)
-        except psutil.NoSuchProcess:
-            continue
-        except psutil.TimeoutExpired:
-            leftovers.append(pid)
-            child.kill()
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-    return leftovers
-
-
 @contextmanager
 def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
     """`dagster dev` (webserver, daemon, code server) on 127.0.0.1 in its own process group, always stopped."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port),
                "-w", str(PROJECT_ROOT / "workspace.yaml")]
     with log_path.open("wb") as output:

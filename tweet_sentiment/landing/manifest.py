@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tweet_sentiment.locks import file_lock
+
 SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -157,7 +159,10 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
+        # Switching to WAL needs the database to itself and SQLite answers "locked" at once instead of waiting, so
+        # processes opening the manifest together take turns.
+        with file_lock(path.with_name(path.name + ".lock"), what="opening the manifest"), self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._migrate(conn)
@@ -185,7 +190,6 @@ class Manifest:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
             yield conn
         finally:
             conn.close()

@@ -7,7 +7,7 @@ import dagster as dg
 
 from tweet_sentiment.defs.automation import aggregates_behind
 from tweet_sentiment.landing.discovery import scan_source
-from tweet_sentiment.locks import file_lock
+from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.local import batches as local_batches
 from tweet_sentiment.local import gold as local_gold
 from tweet_sentiment.local.summary import console, print_aggregates, print_look, print_summary
@@ -42,24 +42,35 @@ def _fail_orphaned_runs(instance: dg.DagsterInstance) -> None:
 
 def run_batches(defs: dg.Definitions, instance: dg.DagsterInstance, layout: HomeLayout,
                 todo: list[str]) -> list[local_batches.BatchOutcome]:
-    """Run each batch that still needs it when its turn comes; a batch another process holds is left to it."""
+    """Run each batch that still needs it when its turn comes. A batch another process holds (a daemon run) is left
+    to it; at the end we wait for those, and run any that the other process did not finish."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     manifest = defs.resources["tweet_home"].manifest()
-    outcomes = []
+    outcomes: dict[str, local_batches.BatchOutcome] = {}
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console)
+
+    def run_if_needed(key: str) -> None:
+        if key in local_batches.batches_to_run(defs, instance, manifest):
+            outcomes[key] = local_batches.run_batch(defs, instance, manifest.batch(key))
+
     with progress:
         task = progress.add_task("batches", total=len(todo))
         for key in todo:
             progress.update(task, description=f"batch {key}")
             holder = local_batches.holder_of(layout, key)
             if holder is not None:
-                outcomes.append(local_batches.BatchOutcome(key, True, held_by=holder))
-            elif key in local_batches.batches_to_run(defs, instance, manifest):
-                outcomes.append(local_batches.run_batch(defs, instance, manifest.batch(key)))
+                outcomes[key] = local_batches.BatchOutcome(key, True, held_by=holder)
+            else:
+                run_if_needed(key)
             progress.advance(task)
-    return outcomes
+    for key in [k for k, o in outcomes.items() if o.held_by]:
+        with file_lock(lock_path(layout.locks, "batch", key), what="tweet-sentiment run, waiting for a batch",
+                       on_wait=lambda message: console.print(f"[dim]{message}[/]")):
+            pass
+        run_if_needed(key)  # the other process failed or died before it finished the batch
+    return list(outcomes.values())
 
 
 def run_main_job(layout: HomeLayout, source: Path | None, sample_if_empty: int = 0) -> int:

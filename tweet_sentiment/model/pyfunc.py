@@ -10,8 +10,6 @@ from tweet_sentiment.model.classifier import SentimentClassifier
 from tweet_sentiment.model.contract import (
     DEFAULT_MODEL_CONFIG,
     MODEL_ARTIFACT,
-    PREDICTED_SCORE,
-    PREDICTED_SENTIMENT,
     TEXT,
 )
 from tweet_sentiment.model.scoring import score_texts

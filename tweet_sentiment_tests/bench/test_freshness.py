@@ -1,15 +1,11 @@
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tweet_sentiment.bench.freshness import (
-    MENTIONS, Milestone, RunTimeline, breakdown, delta_files, mentions_reflect, stop_tree, where_time_goes)
+    MENTIONS, Milestone, RunTimeline, breakdown, delta_files, mentions_reflect, where_time_goes)
 from tweet_sentiment.settings import HomeLayout
 
 
@@ -81,16 +77,3 @@ def test_mention_sentiment_reflects_the_batch_only_once_it_counts_every_gold_row
     _commit(mentions, 1, {"remove": {"path": "v0.parquet"}}, _add("v1.parquet"))
     assert mentions_reflect(layout, 1)
     assert not mentions_reflect(layout, 2)  # gold holds one batch, not two
-
-
-def test_stop_tree_ends_the_process_group_and_its_descendants():
-    script = ("import subprocess, sys, time; "
-              "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)")
-    process = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
-    deadline = time.time() + 30
-    while not psutil.Process(process.pid).children() and time.time() < deadline:
-        time.sleep(0.05)
-    child = psutil.Process(process.pid).children()[0]
-    stop_tree(process, grace_s=5)
-    assert process.returncode is not None
-    assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE

@@ -53,3 +53,78 @@ def test_rerunning_a_partition_gives_the_same_rows(resources, instance, home, so
     assert snapshot() == first and len(first) == 40
     versions = read_table(spark, home, "bronze_tweets").select(F.col("batch")).distinct().count()
     assert versions == 1
+
+
+def _bronze_texts(spark, home) -> list[str]:
+    return sorted(r.text for r in read_table(spark, home, "bronze_tweets").collect())
+
+
+def test_bronze_reads_what_was_registered_not_what_the_file_became(resources, instance, home, source_dir, spark):
+    path = source_dir / "paused.json"
+    path.write_text("".join(GOOD_LINE % (i, i) for i in range(3)))
+    (key,) = register_batches(home, source_dir, instance)
+    with path.open("a") as handle:  # the writer goes on between registration and bronze
+        handle.write("".join(GOOD_LINE % (i, i) for i in range(3, 5)))
+
+    assert _materialize(resources, instance, key).success
+    assert _bronze_texts(spark, home) == [f"hi @bob {i}" for i in range(3)]
+    assert register_batches(home, source_dir, instance) == []  # the grown file is a modification, not new data
+    assert _bronze_texts(spark, home) == [f"hi @bob {i}" for i in range(3)]
+
+    path.write_text(GOOD_LINE % (9, 9))  # rewritten: the registered bytes are gone
+    result = dg.materialize([bronze], partition_key=key, instance=instance, resources=resources,
+                            raise_on_error=False)
+    assert not result.success
+    assert "no longer holds the" in result.get_step_failure_events()[0].event_specific_data.error.cause.message
+
+
+def test_allow_overwrites_replaces_a_modified_files_rows_instead_of_adding_them(resources, instance, home,
+                                                                                source_dir, spark):
+    (source_dir / "a.json").write_text("".join(GOOD_LINE % (i, i) for i in range(3)))
+    (source_dir / "b.json").write_text(GOOD_LINE % (7, 7))
+    (old,) = register_batches(home, source_dir, instance)
+    assert _materialize(resources, instance, old).success
+    (source_dir / "a.json").write_text("".join(GOOD_LINE % (i, i) for i in range(10, 15)))
+
+    assert register_batches(home, source_dir, instance) == []  # default: reported, not ingested
+    (new,) = register_batches(home, source_dir, instance, allow_overwrites=True)
+    manifest = resources["tweet_home"].manifest()
+    assert [b.key for b in manifest.batches_to_ingest()] == [old, new]
+    for key in (new, old):  # the new version lands, then the old batch re-runs without the old version
+        assert _materialize(resources, instance, key).success
+    assert _bronze_texts(spark, home) == ["hi @bob 10", "hi @bob 11", "hi @bob 12", "hi @bob 13", "hi @bob 14",
+                                          "hi @bob 7"]
+    assert manifest.batches_to_ingest() == []
+
+
+def test_a_renamed_file_is_a_duplicate_and_its_batch_still_re_runs_from_the_new_name(resources, instance, home,
+                                                                                     source_dir, spark):
+    (source_dir / "a.json").write_text("".join(GOOD_LINE % (i, i) for i in range(2)))
+    (key,) = register_batches(home, source_dir, instance)
+    (source_dir / "a.json").rename(source_dir / "renamed.json")
+    assert register_batches(home, source_dir, instance) == []
+    assert [d.duplicate_of for d in resources["tweet_home"].manifest().duplicates()] == [str(source_dir / "a.json")]
+    assert _materialize(resources, instance, key).success  # reads the registered bytes from the renamed copy
+    assert _bronze_texts(spark, home) == ["hi @bob 0", "hi @bob 1"]
+
+
+def test_gzip_oversize_and_compressed_archives_are_read_or_quarantined_with_their_reason(resources, instance, home,
+                                                                                         source_dir, spark):
+    import gzip
+    import zipfile
+
+    (source_dir / "packed.json").write_bytes(gzip.compress("".join(GOOD_LINE % (i, i) for i in range(4)).encode()))
+    (source_dir / "huge.json").write_text('{"text": "' + "x" * 2000 + '"}\n' + GOOD_LINE % (5, 5))
+    with zipfile.ZipFile(source_dir / "archive.json", "w") as handle:
+        handle.writestr("inner.json", GOOD_LINE % (6, 6))
+    keys = register_batches(home, source_dir, instance, max_files=10)
+    run_config = dg.RunConfig(ops={"bronze": {"config": {"max_line_bytes": 1000}}})
+    result = dg.materialize([bronze], partition_key=keys[0], instance=instance, resources=resources,
+                            run_config=run_config)
+
+    assert result.success
+    assert _bronze_texts(spark, home) == [f"hi @bob {i}" for i in (0, 1, 2, 3, 5)]
+    quarantined = {r.reason: r for r in read_table(spark, home, "quarantine").collect()}
+    assert set(quarantined) == {"oversize_line", "unsupported_compression:zip"}
+    assert len(quarantined["oversize_line"].raw_bytes) == 2012 and quarantined["oversize_line"].line_number == 1
+    assert bytes(quarantined["unsupported_compression:zip"].raw_bytes) == (source_dir / "archive.json").read_bytes()

@@ -86,3 +86,47 @@ def test_hash_budget_defers_files_to_the_next_look(tmp_path):
         looks.append(sum(len(b.files) for b in found.registration.batches))
     assert looks == [1, 1, 1]
     assert json.loads(cursor) == {"pending": {}}
+
+
+def test_an_empty_file_waits_for_content_so_a_buffered_writer_is_ingested_once(tmp_path):
+    manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
+    source.mkdir()
+    _write(source / "buffered.json", "", mtime_ns=NOW - 10 * SECOND)  # opened long ago, nothing flushed yet
+    limits = DiscoveryLimits()
+    first = discover(manifest, source, None, limits, now_ns=NOW)
+    assert first.registration.batches == [] and first.empty == [str(source / "buffered.json")]
+    assert manifest.known_files() == {}
+
+    _write(source / "buffered.json", '{"text": "a"}\n{"text": "b"}\n', mtime_ns=NOW + SECOND)  # the writer closed it
+    second = discover(manifest, source, first.cursor(), limits, now_ns=NOW + SECOND)
+    third = discover(manifest, source, second.cursor(), limits, now_ns=NOW + SECOND)
+    assert [f.size for b in third.registration.batches for f in b.files] == [28]
+    assert third.registration.modified == []
+
+
+def test_a_file_that_moved_between_looks_is_not_settled_even_if_its_mtime_is_old(tmp_path):
+    manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
+    source.mkdir()
+    _write(source / "paused.json", '{"text": "a"}\n', mtime_ns=NOW)  # written at NOW
+    first = discover(manifest, source, None, DiscoveryLimits(), now_ns=NOW)
+    assert first.pending
+    # The writer adds a line at NOW + 1 s and pauses; the next look comes 5 s later: quiet by mtime, but it moved.
+    _write(source / "paused.json", '{"text": "a"}\n{"text": "b"}\n', mtime_ns=NOW + SECOND)
+    second = discover(manifest, source, first.cursor(), DiscoveryLimits(), now_ns=NOW + 6 * SECOND)
+    assert second.registration.batches == [] and second.pending
+    third = discover(manifest, source, second.cursor(), DiscoveryLimits(), now_ns=NOW + 7 * SECOND)
+    assert [f.size for b in third.registration.batches for f in b.files] == [28]
+
+
+def test_a_modified_file_is_reported_once_and_allow_overwrites_takes_it(tmp_path):
+    manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
+    source.mkdir()
+    _write(source / "a.json", '{"text": "a"}\n', mtime_ns=NOW - 10 * SECOND)
+    (old,) = discover(manifest, source, None, DiscoveryLimits(), now_ns=NOW).registration.batches
+    _write(source / "a.json", '{"text": "a"}\n{"text": "more"}\n', mtime_ns=NOW)
+    looks = [discover(manifest, source, None, DiscoveryLimits(), now_ns=NOW + 10 * SECOND) for _ in range(2)]
+    assert [len(look.registration.modified) for look in looks] == [1, 0]  # recorded once, not at every look
+
+    taken = discover(manifest, source, None, DiscoveryLimits(), now_ns=NOW + 10 * SECOND, allow_overwrites=True)
+    (new,) = taken.registration.batches
+    assert new.files[0].size == 31 and taken.registration.revised_batches == [old.key]

@@ -39,3 +39,83 @@ def test_register_skips_duplicate_content_and_records_it(tmp_path):
 def test_unknown_batch_is_a_clear_error(tmp_path):
     with pytest.raises(KeyError, match="not in the manifest"):
         Manifest(tmp_path / "m.sqlite").batch_files("nope")
+
+
+def _register_in_process(args: tuple) -> list[str]:
+    path, files, barrier = args
+    barrier.wait()  # both registrars start together
+    registration = Manifest(path).register(files, max_files=10, max_bytes=10_000)
+    return [b.key for b in registration.batches]
+
+
+def test_two_registrars_racing_never_take_a_file_twice_or_overwrite_each_other(tmp_path):
+    import multiprocessing
+
+    files = [_file(f"f{i}") for i in range(20)]
+    path = tmp_path / "m.sqlite"
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as sync:
+        barrier = sync.Barrier(2)
+        with context.Pool(2) as pool:
+            results = pool.map(_register_in_process, [(path, files, barrier), (path, files, barrier)])
+
+    manifest = Manifest(path)
+    assert sorted(len(r) for r in results) == [0, 2]  # one registrar batched everything, the other skipped it all
+    assert sum(len(manifest.batch_files(key)) for r in results for key in r) == 20
+    assert set(manifest.known_files().values()) == {"ingested"} and manifest.duplicates() == []
+
+
+def test_a_new_version_of_an_ingested_file_is_reported_not_ingested_by_default(tmp_path):
+    manifest = Manifest(tmp_path / "m.sqlite")
+    (old,) = manifest.register([_file("a")], 10, 1000).batches
+    grown = SourceFile("/src/a", 20, 2, "sha-a-grown")
+    touched = SourceFile("/src/a", 10, 3, "sha-a")
+
+    outcome = manifest.register([grown], 10, 1000)
+    assert outcome.batches == [] and [(m.file, m.batch, m.replaced) for m in outcome.modified] == [
+        (grown, old.key, False)]
+    assert [m.file for m in manifest.modified()] == [grown]
+    assert manifest.batches_to_ingest() == [manifest.batch(old.key)]  # bronze never ran: nothing else changed
+
+    manifest.mark_ingested(old.key, 0)
+    again = manifest.register([touched], 10, 1000)  # the original content again, under a new mtime
+    assert again.batches == [] and again.unchanged == [touched] and manifest.modified() == []
+    assert manifest.batches_to_ingest() == []
+
+
+def test_with_allow_overwrites_a_new_version_replaces_the_old_one(tmp_path):
+    manifest = Manifest(tmp_path / "m.sqlite")
+    (old,) = manifest.register([_file("a"), _file("b")], 10, 1000).batches
+    manifest.mark_ingested(old.key, 0)
+    modified = SourceFile("/src/a", 30, 2, "sha-a-v2")
+    assert manifest.register([modified], 10, 1000).modified[0].replaced is False  # off: reported only
+
+    outcome = manifest.register([modified], 10, 1000, allow_overwrites=True)  # the same version, now allowed
+    (new,) = outcome.batches
+    assert new.files == (modified,) and outcome.revised_batches == [old.key]
+    assert [f.path for f in manifest.batch_files(old.key)] == ["/src/b"]  # the old batch re-runs without it
+    assert manifest.batch(old.key).revision == 1
+    assert [b.key for b in manifest.batches_to_ingest()] == [old.key, new.key]
+    assert manifest.batch(old.key).revision_run_key == f"{old.run_key}:r1"
+    assert manifest.modified() == []
+
+
+def test_a_home_made_before_file_versions_is_migrated(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "m.sqlite"
+    with sqlite3.connect(path) as conn:  # the schema of the previous release
+        conn.executescript("""
+            CREATE TABLE batches (batch TEXT PRIMARY KEY, run_key TEXT NOT NULL UNIQUE, file_count INTEGER NOT NULL,
+                                  total_bytes INTEGER NOT NULL, created_at TEXT NOT NULL);
+            CREATE TABLE files (path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                                sha256 TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('ingested', 'duplicate')),
+                                batch TEXT REFERENCES batches (batch), duplicate_of TEXT, registered_at TEXT NOT NULL,
+                                PRIMARY KEY (path, size, mtime_ns));
+            INSERT INTO batches VALUES ('b1', 'batch:x', 1, 10, '2026-01-01');
+            INSERT INTO files VALUES ('/src/a', 10, 1, 'sha-a', 'ingested', 'b1', NULL, '2026-01-01');
+        """)
+    manifest = Manifest(path)
+    assert [f.path for f in manifest.batch_files("b1")] == ["/src/a"] and manifest.batches_to_ingest() == []
+    outcome = manifest.register([SourceFile("/src/a", 11, 2, "sha-a2")], 10, 1000)
+    assert [m.batch for m in outcome.modified] == ["b1"]  # the new statuses work on the migrated table

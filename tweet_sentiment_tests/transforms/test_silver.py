@@ -43,7 +43,8 @@ def test_silver_has_one_row_per_mention_and_quarantines_bad_rows(spark):
         ("Mon Apr 06 22:19:45 PDT 2009", "u2", "no mention", "negative", "f"),
         ("Mon Apr 06 22:19:45 PDT 2009", "u3", "@carl unlabelled", None, "f"),
         ("not a date", "u4", "@dan", "neutral", "f"),
-        ("Mon Apr 06 22:19:45 PDT 2009", "u5", "@eve", "great", "f"),
+        ("Mon Apr 06 22:19:45 PDT 2009", "u5", "@eve good", "great", "f"),
+        ("Mon Apr 06 22:19:45 PDT 2009", "u6", "@fay @gus", "neutral", "f"),
     ], BRONZE)
     validated = validate_tweets(bronze)
     rows = silver_mentions(validated).orderBy("mention").collect()
@@ -51,8 +52,8 @@ def test_silver_has_one_row_per_mention_and_quarantines_bad_rows(spark):
 
     assert [(r.mention, r.sentiment, r.cleaned_text) for r in rows] == [
         ("al_1", "positive", "hi and"), ("bob", "positive", "hi and"), ("carl", None, "unlabelled")]
-    assert [r.reason for r in quarantined] == ["invalid_sentiment", "unparseable_date"]
-    assert '"user":"u4"' in quarantined[1].raw_record and quarantined[1].layer == "silver"
+    assert [r.reason for r in quarantined] == ["invalid_sentiment", "no_text_besides_mentions", "unparseable_date"]
+    assert '"user":"u4"' in quarantined[2].raw_record and quarantined[2].layer == "silver"
     reasons, with_and_without = validation_profile(validated)
     assert with_and_without == {"tweets_with_mentions": 2, "tweets_without_mentions": 1}
-    assert reasons == {None: 3, "invalid_sentiment": 1, "unparseable_date": 1}
+    assert reasons == {None: 3, "invalid_sentiment": 1, "unparseable_date": 1, "no_text_besides_mentions": 1}

@@ -1,0 +1,46 @@
+"""Child processes the platform starts (servers, JVMs, `dagster dev`): stopped whole, never left behind."""
+
+import os
+import signal
+import socket
+import subprocess
+
+import psutil
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_tree(process: subprocess.Popen, grace_s: float = 20.0) -> list[int]:
+    """Stop `process`, its process group and every descendant (run workers, Spark JVMs); return leftover pids."""
+    try:
+        tree = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = [process.pid]
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    leftovers = []
+    for pid in tree:
+        try:
+            child = psutil.Process(pid)
+            child.wait(timeout=0.5 if pid != process.pid else 0)
+        except psutil.NoSuchProcess:
+            continue
+        except psutil.TimeoutExpired:
+            leftovers.append(pid)
+            child.kill()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+    return leftovers

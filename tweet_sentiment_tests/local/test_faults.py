@@ -1,0 +1,63 @@
+"""Faults replayed on a real home: `tweet-sentiment run` killed (-9, whole process group) while it builds the
+aggregate, then run again: the killed run is marked failed and the aggregate equals a rebuild from gold."""
+
+import os
+import signal
+import subprocess
+import time
+
+import dagster as dg
+import pytest
+from dagster._core.instance.ref import InstanceRef
+
+from tweet_sentiment.landing.generate import write_source_files
+from tweet_sentiment.settings import HomeLayout
+from tweet_sentiment.transforms.mention_sentiment import mention_sentiment
+from tweet_sentiment_tests.gold_helpers import register_tiny
+from tweet_sentiment_tests.helpers import read_table
+from tweet_sentiment_tests.local.cli_helpers import CLI, env_for, race, started
+
+
+def _step_started(instance: dg.DagsterInstance, step: str) -> bool:
+    for record in instance.get_run_records():
+        events = instance.event_log_storage.get_records_for_run(
+            record.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_START).records
+        if any(e.event_log_entry.step_key == step for e in events):
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_it_builds_the_aggregate_is_healed_by_the_next_run(tmp_path, spark):
+    source, home, logs = tmp_path / "source", tmp_path / "home", tmp_path / "logs"
+    write_source_files(source, tweets=150, files=3, seed=31)
+    register_tiny(home, tmp_path / "model")
+    env = env_for(home, source)
+    layout = HomeLayout.resolve(home)
+
+    with started([[*CLI, "run"]], env, logs) as (process,):
+        deadline = time.monotonic() + 600
+        while process.poll() is None and time.monotonic() < deadline:
+            dagster_home = layout.dagster_home
+            if (dagster_home / "dagster.yaml").exists() and (dagster_home / "history").exists():
+                with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+                    if _step_started(instance, "mention_sentiment"):
+                        os.killpg(process.pid, signal.SIGKILL)
+                        break
+            time.sleep(0.2)
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "the run ended before the aggregate started"
+
+    race([[*CLI, "run"]], env, logs)
+
+    gold = read_table(spark, home, "gold_predictions")
+    stored = read_table(spark, home, "mention_sentiment")
+    rebuilt = mention_sentiment(gold)
+    assert stored.count() == rebuilt.count() > 0
+    assert stored.exceptAll(rebuilt).count() == 0 and rebuilt.exceptAll(stored).count() == 0
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home))) as instance:
+        unfinished = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        assert unfinished == []  # the killed run was marked failed, not left STARTED
+        assert len(instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))) == 1
+    status = subprocess.run([*CLI, "status"], env=env, capture_output=True, text=True, timeout=300)
+    assert "still need a run" not in status.stdout
