@@ -88,9 +88,11 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
 
 def _register_subcommands() -> None:
     from tweet_sentiment.bench.cli import bench
+    from tweet_sentiment.engine.cli import engine
     from tweet_sentiment.model.cli import model
 
     main.add_command(model)
+    main.add_command(engine)
     main.add_command(bench)
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: one Spark session for the whole test session, a temporary home per test."""
+"""Shared fixtures: one engine (a Spark Connect server) for the whole test session, a temporary home per test."""
 
 import os
 from pathlib import Path
@@ -12,18 +12,34 @@ os.environ.setdefault("TWEET_SENTIMENT_SPARK_DRIVER_MEMORY", "2g")
 
 
 @pytest.fixture(scope="session")
-def spark_resource():
-    """The project's Spark resource on local[2]; every test reuses its session."""
+def engine_url(tmp_path_factory) -> str:
+    """One engine on local[2] for the whole session, stopped at the end; it also stops if this process dies. Child
+    processes (the CLI in subprocess tests) use it too, through TWEET_SENTIMENT_SPARK_REMOTE."""
+    from tweet_sentiment.engine.client import REMOTE_ENV_VAR
+    from tweet_sentiment.engine.server import start_engine, stop_engine
+    from tweet_sentiment.settings import HomeLayout
+
+    layout = HomeLayout.resolve(tmp_path_factory.mktemp("engine-home"))
+    state = start_engine(layout, master="local[2]", watch_pid=os.getpid())
+    os.environ[REMOTE_ENV_VAR] = state.url
+    yield state.url
+    os.environ.pop(REMOTE_ENV_VAR, None)
+    stop_engine(layout)
+
+
+@pytest.fixture(scope="session")
+def spark_resource(engine_url):
+    """The project's Spark resource on the session's engine."""
     from tweet_sentiment.defs.resources import DeltaSparkResource
 
-    return DeltaSparkResource(master="local[2]")
+    return DeltaSparkResource(remote=engine_url)
 
 
 @pytest.fixture(scope="session")
 def spark(spark_resource) -> SparkSession:
     session = spark_resource.spark_session
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+    yield session
+    session.stop()  # closes the channel before the engine stops (the shared session is not released)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from importlib.metadata import version as package_version
+from pathlib import Path
 
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
@@ -60,7 +61,7 @@ def batch_metrics_row(gold: DataFrame, batch: str) -> dict:
 
 def agreement_history(spark: SparkSession, path: str, batch: str, window: int) -> list[float]:
     """Agreement of up to `window` batches created before `batch` (keys sort by creation time)."""
-    if not table_exists(spark, path):
+    if not table_exists(Path(path)):
         return []
     rows = (spark.read.format("delta").load(path).where((F.col("batch") < batch) & F.col("agreement").isNotNull())
             .orderBy(F.desc("batch")).limit(window).select("agreement").collect())

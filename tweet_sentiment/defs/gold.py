@@ -12,7 +12,7 @@ from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.production_model import PRODUCTION_MODEL, production_ref
 from tweet_sentiment.defs.quality import counts_table, non_null_check, schema_check
 from tweet_sentiment.defs.resources import DeltaSparkResource
-from tweet_sentiment.lakehouse.inference import PANDAS_UDF, SCORERS, local_model_path, scorer
+from tweet_sentiment.lakehouse.inference import PANDAS_UDF, SCORERS, local_model_path, scorer, task_slots
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT
 from tweet_sentiment.transforms.gold import GOLD_SCHEMA, distinct_texts, predictions_of
@@ -84,7 +84,7 @@ def gold_predictions(context: dg.AssetExecutionContext, config: GoldConfig, pysp
     model_path = local_model_path(ref, mlflow_registry.home)
     score = scorer(config.scorer, spark, model_path)
     started = time.perf_counter()
-    texts = distinct_texts(silver_mentions).repartition(spark.sparkContext.defaultParallelism)
+    texts = distinct_texts(silver_mentions).repartition(task_slots(spark))
     # Checkpointed so the model runs exactly once per text, whatever reads the scores afterwards.
     scores = (texts.select("cleaned_text", score(F.col("cleaned_text")).alias("p"))
               .select("cleaned_text", f"p.{PREDICTED_SENTIMENT}", f"p.{PREDICTED_SCORE}").localCheckpoint())

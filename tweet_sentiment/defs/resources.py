@@ -1,16 +1,14 @@
 """Resources shared by the graph: the home folder, Spark with Delta Lake, and the Delta IO manager."""
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
-from dagster_pyspark.resources import spark_session_from_config
 
 from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
-from tweet_sentiment.lakehouse.spark import delta_spark_config, remember_delta_jars
+from tweet_sentiment.engine.client import connect, engine_url
 from tweet_sentiment.landing.manifest import Manifest
 from tweet_sentiment.settings import ALLOW_OVERWRITES_ENV_VAR, HomeLayout
 
@@ -39,19 +37,20 @@ class TweetSentimentHome(dg.ConfigurableResource):
 
 
 class DeltaSparkResource(LazyPySparkResource):
-    """dagster-pyspark's lazy session with Delta Lake configured; `master` defaults to local[*]."""
+    """The platform's Spark, always over Spark Connect: the home's engine (started when it is not running; see
+    `tweet-sentiment engine`), or the server `remote` / $TWEET_SENTIMENT_SPARK_REMOTE names (a cluster's endpoint).
+    Every run of a home joins the engine's one session, so runs share its warm Python workers."""
 
     spark_config: dict[str, Any] = {}
-    master: str | None = None
+    home: str | None = None
+    remote: str | None = None
 
     def _init_session(self) -> None:
         if self._spark_session is None:
-            # Python UDF workers (gold's model) must run this interpreter, not the system python3.
-            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            config = {**delta_spark_config(self.master), **self.spark_config}
-            self._spark_session = spark_session_from_config(config)
-            if "spark.jars.packages" in config:
-                remember_delta_jars(self._spark_session, config["spark.jars.packages"])
+            url = self.remote or engine_url(HomeLayout.resolve(self.home))
+            self._spark_session = connect(url)
+            for key, value in self.spark_config.items():  # runtime settings of the shared session
+                self._spark_session.conf.set(key, str(value))
 
 
 def allow_overwrites_from_env() -> bool:
@@ -60,7 +59,7 @@ def allow_overwrites_from_env() -> bool:
 
 def build_resources(home: str | None = None, source: str | None = None) -> dict[str, Any]:
     """The resources of the code location; tests pass a temporary home."""
-    spark = DeltaSparkResource()
+    spark = DeltaSparkResource(home=home)
     return {
         "tweet_home": TweetSentimentHome(home=home, source=source, allow_overwrites=allow_overwrites_from_env()),
         "pyspark": spark,

@@ -120,12 +120,18 @@ def mlflow_scorer(spark: SparkSession, path: Path) -> Callable[[Column], Column]
     return lambda text: udf(F.struct(text.alias(TEXT)))
 
 
+def task_slots(spark: SparkSession) -> int:
+    """How many tasks run at once on the engine: its `spark.default.parallelism` (the engine sets it)."""
+    return max(1, int(spark.conf.get("spark.default.parallelism", "2")))
+
+
 def worker_threads(spark: SparkSession) -> int:
-    """Torch threads per Python worker so that concurrent tasks do not oversubscribe the cores (local mode)."""
-    master = spark.sparkContext.master
+    """Torch threads per Python worker so that concurrent tasks do not oversubscribe the cores (local engine; on a
+    cluster, 0: torch's default on each executor)."""
+    master = spark.conf.get("spark.master", "")
     if not master.startswith("local"):
         return 0
-    return max(1, (os.cpu_count() or 1) // max(1, spark.sparkContext.defaultParallelism))
+    return max(1, (os.cpu_count() or 1) // task_slots(spark))
 
 
 def scorer(kind: str, spark: SparkSession, path: Path) -> Callable[[Column], Column]:

@@ -1,4 +1,4 @@
-"""The Spark session settings for Delta Lake, shared by the Dagster resource, the CLI and the tests."""
+"""The Spark settings for Delta Lake that the engine (the Spark Connect server) starts with."""
 
 import hashlib
 import os
@@ -31,9 +31,8 @@ def resolved_delta_jars(packages: str) -> str | None:
     return ",".join(jars)
 
 
-def remember_delta_jars(session: SparkSession, packages: str) -> None:
-    """Record the JARs Ivy resolved for `packages`, so later sessions can load them directly."""
-    jars = session.sparkContext.getConf().get("spark.jars", "")
+def remember_delta_jars(jars: str, packages: str) -> None:
+    """Record the JARs Ivy resolved for `packages` (a session's `spark.jars`), so later starts load them directly."""
     if jars and all(jar.startswith("file:") for jar in jars.split(",")):
         listing = _jar_list_file(packages)
         listing.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from pathlib import Path
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -13,20 +12,21 @@ SOURCE_VERSION_KEY = "source_delta_version"
 """Metadata of an aggregate's materialization: the version of the table it was computed from (for healing)."""
 
 
-def table_exists(spark: SparkSession, path: Path) -> bool:
-    return DeltaTable.isDeltaTable(spark, str(path))
+def table_exists(path: Path) -> bool:
+    """Whether a Delta table has been committed at `path` (read from its log; no Spark call)."""
+    return latest_version(path) is not None
 
 
 def rows_per_batch(spark: SparkSession, path: Path, batches: Sequence[str]) -> int:
     """Rows of the given batches in a Delta table (0 when the table does not exist yet)."""
-    if not batches or not table_exists(spark, path):
+    if not batches or not table_exists(path):
         return 0
     return spark.read.format("delta").load(str(path)).where(F.col("batch").isin(list(batches))).count()
 
 
 def quarantine_reasons(spark: SparkSession, path: Path, batches: Sequence[str]) -> list[tuple[str, str, int]]:
     """(layer, reason, rows) for the given batches, most frequent first."""
-    if not batches or not table_exists(spark, path):
+    if not batches or not table_exists(path):
         return []
     rows = (spark.read.format("delta").load(str(path)).where(F.col("batch").isin(list(batches)))
             .groupBy("layer", "reason").count().orderBy(F.desc("count"), "layer", "reason").collect())

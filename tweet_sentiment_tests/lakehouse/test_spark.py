@@ -1,14 +1,8 @@
 """Spark settings: the Delta JARs resolved once by Ivy are loaded directly by later sessions."""
 
 from pathlib import Path
-from types import SimpleNamespace
 
 from tweet_sentiment.lakehouse.spark import delta_packages, delta_spark_config, remember_delta_jars, resolved_delta_jars
-
-
-def _session_with_jars(jars: str) -> SimpleNamespace:
-    conf = SimpleNamespace(get=lambda key, default=None: jars if key == "spark.jars" else default)
-    return SimpleNamespace(sparkContext=SimpleNamespace(getConf=lambda: conf))
 
 
 def test_resolved_jars_are_reused_while_they_exist(tmp_path: Path, monkeypatch):
@@ -20,7 +14,7 @@ def test_resolved_jars_are_reused_while_they_exist(tmp_path: Path, monkeypatch):
     jars = [tmp_path / "a.jar", tmp_path / "b.jar"]
     for jar in jars:
         jar.write_bytes(b"jar")
-    remember_delta_jars(_session_with_jars(",".join(f"file://{j}" for j in jars)), packages)
+    remember_delta_jars(",".join(f"file://{j}" for j in jars), packages)
     config = delta_spark_config()
     assert config["spark.jars"] == ",".join(f"file://{j}" for j in jars) and "spark.jars.packages" not in config
 
@@ -30,5 +24,5 @@ def test_resolved_jars_are_reused_while_they_exist(tmp_path: Path, monkeypatch):
 
 def test_remote_jars_are_not_remembered(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    remember_delta_jars(_session_with_jars("spark://host/a.jar"), delta_packages())
+    remember_delta_jars("spark://host/a.jar", delta_packages())
     assert resolved_delta_jars(delta_packages()) is None

@@ -11,11 +11,19 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from tweet_sentiment.landing.generate import write_source_files
+from tweet_sentiment.locks import file_lock
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment.transforms.mention_sentiment import mention_sentiment
 from tweet_sentiment_tests.gold_helpers import register_tiny
 from tweet_sentiment_tests.helpers import read_table
 from tweet_sentiment_tests.local.cli_helpers import CLI, env_for, race, started
+
+
+def _instance(layout: HomeLayout) -> dg.DagsterInstance:
+    """The home's instance, opened as every process of the platform does: under the stores lock (the run may still
+    be creating its storage)."""
+    with file_lock(layout.locks / "stores.lock", what="test reading the instance"):
+        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home)))
 
 
 def _step_started(instance: dg.DagsterInstance, step: str) -> bool:
@@ -38,9 +46,8 @@ def test_a_run_killed_while_it_builds_the_aggregate_is_healed_by_the_next_run(tm
     with started([[*CLI, "run"]], env, logs) as (process,):
         deadline = time.monotonic() + 600
         while process.poll() is None and time.monotonic() < deadline:
-            dagster_home = layout.dagster_home
-            if (dagster_home / "dagster.yaml").exists() and (dagster_home / "history").exists():
-                with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+            if (layout.dagster_home / "dagster.yaml").exists():
+                with _instance(layout) as instance:
                     if _step_started(instance, "mention_sentiment"):
                         os.killpg(process.pid, signal.SIGKILL)
                         break
@@ -55,7 +62,7 @@ def test_a_run_killed_while_it_builds_the_aggregate_is_healed_by_the_next_run(tm
     rebuilt = mention_sentiment(gold)
     assert stored.count() == rebuilt.count() > 0
     assert stored.exceptAll(rebuilt).count() == 0 and rebuilt.exceptAll(stored).count() == 0
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home))) as instance:
+    with _instance(layout) as instance:
         unfinished = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
         assert unfinished == []  # the killed run was marked failed, not left STARTED
         assert len(instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))) == 1
