@@ -75,6 +75,10 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
     failed = fail_orphaned_runs(instance)
     if failed:
         click.echo(f"marked {len(failed)} runs failed whose process is gone")
+    from tweet_sentiment.engine.client import engine_url
+
+    click.echo(f"Spark engine: {engine_url(layout, on_wait=click.echo).split('/;')[0]} "
+               "(it keeps running after dev stops: `tweet-sentiment engine stop`)")
     model = ensure_production_model(instance, registry_for(layout), step=click.echo)
     click.echo(f"gold scores with {model.uri}")
     layout.source_dir(source).mkdir(parents=True, exist_ok=True)

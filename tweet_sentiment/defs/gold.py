@@ -12,7 +12,9 @@ from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.production_model import PRODUCTION_MODEL, production_ref
 from tweet_sentiment.defs.quality import counts_table, non_null_check, schema_check
 from tweet_sentiment.defs.resources import DeltaSparkResource
-from tweet_sentiment.lakehouse.inference import PANDAS_UDF, SCORERS, local_model_path, scorer, task_slots
+from tweet_sentiment.engine.client import local_checkpoint
+from tweet_sentiment.lakehouse.inference import (MODEL_LOADS, PANDAS_UDF, SCORERS, local_model_path, scorer,
+                                                 task_slots)
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT
 from tweet_sentiment.transforms.gold import GOLD_SCHEMA, distinct_texts, predictions_of
@@ -86,20 +88,24 @@ def gold_predictions(context: dg.AssetExecutionContext, config: GoldConfig, pysp
     started = time.perf_counter()
     texts = distinct_texts(silver_mentions).repartition(task_slots(spark))
     # Checkpointed so the model runs exactly once per text, whatever reads the scores afterwards.
-    scores = (texts.select("cleaned_text", score(F.col("cleaned_text")).alias("p"))
-              .select("cleaned_text", f"p.{PREDICTED_SENTIMENT}", f"p.{PREDICTED_SCORE}").localCheckpoint())
-    scored = scores.count()
+    scores = texts.select("cleaned_text", score(F.col("cleaned_text")).alias("p")).select("cleaned_text", "p.*")
+    scores = local_checkpoint(scores)
+    summary = scores.agg(F.count(F.lit(1)).alias("texts"),
+                         *([F.sum(MODEL_LOADS).alias("loads")] if MODEL_LOADS in scores.columns else [])).first()
+    scored, loads = int(summary["texts"]), int(summary["loads"] or 0) if MODEL_LOADS in scores.columns else None
     seconds = time.perf_counter() - started
     # Persisted: profiled, checked and written; the IO manager unpersists it after the write.
     gold = predictions_of(silver_mentions, scores, ref.name, ref.version).persist()
     nulls, predicted, invalid = gold_profile(gold)
     checks = [schema_check("gold_predictions", gold, GOLD_SCHEMA),
               non_null_check("gold_predictions", nulls, KEY_COLUMNS), predictions_check(invalid)]
-    context.log.info(f"scored {scored} distinct texts with {ref.uri} ({config.scorer}) in {seconds:.1f}s")
+    context.log.info(f"scored {scored} distinct texts with {ref.uri} ({config.scorer}) in {seconds:.1f}s; "
+                     f"{loads if loads is not None else '?'} Python workers loaded the model for it")
 
     yield dg.Output(gold, metadata={
         "model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri, "scorer": config.scorer,
         "distinct_texts_scored": scored, "scoring_seconds": round(seconds, 2),
+        **({"model_loads": loads} if loads is not None else {}),
         "texts_per_second": round(scored / seconds, 1) if seconds else 0.0,
         "predicted_sentiment": counts_table(predicted, "predicted_sentiment"),
     })

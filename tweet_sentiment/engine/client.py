@@ -4,7 +4,7 @@ through Spark Connect, to the home's engine or to the server `TWEET_SENTIMENT_SP
 import os
 from collections.abc import Callable
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from tweet_sentiment.engine.server import start_engine
 from tweet_sentiment.settings import HomeLayout
@@ -20,10 +20,32 @@ def engine_url(layout: HomeLayout, on_wait: Callable[[str], None] | None = None)
     return start_engine(layout, on_wait=on_wait).url
 
 
+_SESSIONS: dict[str, SparkSession] = {}
+
+
 def connect(url: str) -> SparkSession:
-    """A Connect session on `url`; one that joins a shared session (`;session_id=`) never releases it on stop, since
-    other clients (runs, the daemon, the CLI) use it too."""
-    session = SparkSession.builder.remote(url).getOrCreate()
-    if "session_id=" in url:
-        session.release_session_on_close = False
+    """A Connect session on exactly `url` (one per URL in this process). One that joins a shared session
+    (`;session_id=`) never releases it on stop, since other clients (runs, the daemon, the CLI) use it too."""
+    session = _SESSIONS.get(url)
+    if session is None or session.is_stopped:
+        # create(), not getOrCreate(): the latter returns whatever session this process opened first.
+        session = SparkSession.builder.remote(url).create()
+        if "session_id=" in url:
+            session.release_session_on_close = False
+        _SESSIONS[url] = session
     return session
+
+
+def local_checkpoint(frame: DataFrame) -> DataFrame:
+    """`frame.localCheckpoint()`, bound to `frame`'s own session. pyspark's Connect client attaches a checkpoint to
+    the session that is *active* in the thread (`pyspark.sql.connect.conversion`), which is another one when a
+    process talks to two engines (the cluster test compares two); so `frame`'s is made active for the call."""
+    active = getattr(type(frame.sparkSession), "_active_session", None)
+    if active is None:  # not a Connect session
+        return frame.localCheckpoint()
+    previous = getattr(active, "session", None)
+    active.session = frame.sparkSession
+    try:
+        return frame.localCheckpoint()
+    finally:
+        active.session = previous

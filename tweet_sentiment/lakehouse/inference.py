@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +30,16 @@ from tweet_sentiment.settings import HomeLayout
 log = logging.getLogger(__name__)
 
 SCORE_SCHEMA = f"{PREDICTED_SENTIMENT} string, {PREDICTED_SCORE} double"
+MODEL_LOADS = "model_loads"
+"""1 on the first row a Python worker scored right after loading the model, else 0: summed, the cold loads of a run."""
+PANDAS_SCORE_SCHEMA = f"{SCORE_SCHEMA}, {MODEL_LOADS} int"
+MODELS_KEPT = 2  # per worker: the production version and, while re-scoring, the one before
 PANDAS_UDF = "pandas_udf"
 SPARK_UDF = "spark_udf"
 SCORERS = (PANDAS_UDF, SPARK_UDF)
 
-# One entry per model folder in each Python worker: Spark reuses workers across tasks, so a model is loaded once.
+# One entry per model folder in each Python worker. Spark reuses workers across tasks, and every run of a home joins
+# the engine's one session, so a worker keeps its model across runs until Spark ends it (idle for a minute).
 _MODELS: dict[str, mlflow.pyfunc.PyFuncModel] = {}
 
 
@@ -82,32 +88,42 @@ def local_model_path(ref: ModelRef, home: str | Path | None = None) -> Path:
     return target
 
 
-def cached_model(path: str, threads: int = 0) -> mlflow.pyfunc.PyFuncModel:
-    """The pyfunc model in `path`, loaded at most once per process."""
+def cached_model(path: str, threads: int = 0) -> tuple[mlflow.pyfunc.PyFuncModel, bool]:
+    """The pyfunc model in `path`, loaded at most once per process, and whether this call loaded it. Versions beyond
+    the newest MODELS_KEPT are dropped (one folder per version, so an old version is never served for a new one)."""
     model = _MODELS.get(path)
-    if model is None:
-        if threads > 0:
-            import torch
+    if model is not None:
+        return model, False
+    if threads > 0:
+        import torch
 
-            torch.set_num_threads(threads)
-        model = mlflow.pyfunc.load_model(path)
-        _MODELS[path] = model
-    return model
+        torch.set_num_threads(threads)
+    started = time.perf_counter()
+    model = mlflow.pyfunc.load_model(path)
+    _MODELS[path] = model
+    while len(_MODELS) > MODELS_KEPT:
+        _MODELS.pop(next(iter(_MODELS)))
+    log.warning("python worker %d loaded the model %s in %.1fs", os.getpid(), path, time.perf_counter() - started)
+    return model, True
 
 
 def score_batches(path: str, threads: int, batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
     """Score each Arrow batch of texts with the cached model (the body of the pandas UDF)."""
-    model = cached_model(path, threads)
+    model, cold = cached_model(path, threads)
     for texts in batches:
         scored = model.predict(pd.DataFrame({TEXT: texts.astype(object)}))
-        yield scored[[PREDICTED_SENTIMENT, PREDICTED_SCORE]].reset_index(drop=True)
+        out = scored[[PREDICTED_SENTIMENT, PREDICTED_SCORE]].reset_index(drop=True)
+        out[MODEL_LOADS] = 0
+        if cold and len(out):
+            out.loc[0, MODEL_LOADS], cold = 1, False
+        yield out
 
 
 def pandas_scorer(path: Path, threads: int = 0) -> Callable[[Column], Column]:
     """A pandas UDF: text column -> struct(predicted_sentiment, predicted_score); the model cached per worker."""
     folder = str(path)
 
-    @F.pandas_udf(SCORE_SCHEMA)
+    @F.pandas_udf(PANDAS_SCORE_SCHEMA)
     def score(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
         yield from score_batches(folder, threads, batches)
 

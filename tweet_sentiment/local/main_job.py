@@ -1,6 +1,7 @@
 """The main job outside the daemon (`tweet-sentiment run`): ingest new files, run every batch that needs it, re-score
 stale gold, heal the aggregates, summarize. One at a time per home; it cooperates with the daemon's runs."""
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -30,6 +31,14 @@ def _ensure_sample(source_dir: Path, tweets: int) -> None:
 
         paths = write_source_files(source_dir, tweets=tweets, files=4)
         console.print(f"[dim]source folder was empty: generated {tweets} sample tweets in {len(paths)} files[/]")
+
+
+def ensure_engine(layout: HomeLayout) -> str:
+    """The engine this home's runs use (started when not running), in words."""
+    from tweet_sentiment.engine.client import REMOTE_ENV_VAR, engine_url
+
+    url = engine_url(layout, on_wait=lambda message: console.print(f"[dim]{message}[/]"))
+    return url.split("/;")[0] + (f" (from ${REMOTE_ENV_VAR})" if os.environ.get(REMOTE_ENV_VAR) else "")
 
 
 def _fail_orphaned_runs(instance: dg.DagsterInstance) -> None:
@@ -82,6 +91,7 @@ def run_main_job(layout: HomeLayout, source: Path | None, sample_if_empty: int =
     with file_lock(layout.locks / "main-job.lock", what="tweet-sentiment run",
                    on_wait=lambda message: console.print(f"[yellow]{message}[/]")):
         _fail_orphaned_runs(instance)
+        console.print(f"Spark engine: {ensure_engine(layout)}")
         source_dir = layout.source_dir(source)
         _ensure_sample(source_dir, sample_if_empty)
         console.print(f"home {layout.root}\nsource {source_dir}")

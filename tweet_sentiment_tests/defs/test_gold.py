@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import dagster as dg
 import pandas as pd
 from dagster._core.definitions.data_version import StaleStatus
@@ -103,3 +105,30 @@ def test_gold_profile_flags_invalid_predictions(spark):
     assert nulls == {"timestamp": 0, "mention": 1, "cleaned_text": 0, "model_version": 0}
     assert predicted == {"NEG": 1, "NEU": 0, "POS": 1} and invalid == 3
     assert not predictions_check(invalid).passed
+
+
+def test_warm_workers_score_a_second_run_without_loading_the_model_again(resources, instance, home, source_dir,
+                                                                         spark, tmp_path, engine_url):
+    """Two runs (two Dagster runs, as two sensor batches would be) on one engine session: the Python workers load
+    the model for the first and keep it for the second."""
+    import time
+    import uuid
+
+    from tweet_sentiment.defs.resources import DeltaSparkResource
+
+    register_tiny(home, tmp_path / "m1", seed=3)
+    # A session of its own, so that only this test's scoring runs in its Python workers.
+    session = DeltaSparkResource(remote=f"{engine_url.split(';')[0]};session_id={uuid.uuid4()}")
+    resources = with_registry({**resources, "pyspark": session}, home)
+    assets = [production_model, bronze, silver, gold_predictions]
+    loads, finished = [], []
+    for name in ("first", "second"):
+        (source_dir / f"{name}.json").write_text("\n".join(LINES).replace('"user": "u', f'"user": "{name}') + "\n")
+        (key,) = register_batches(home, source_dir, instance)
+        started = time.monotonic()
+        result = dg.materialize(assets[1:], partition_key=key, instance=instance, resources=resources)
+        loads.append(materialization_metadata(result, "gold_predictions")["model_loads"])
+        finished.append((started, time.monotonic()))
+    if finished[1][0] - finished[0][1] > 50:  # Spark ends Python workers idle for a minute: no warm worker to test
+        pytest.skip("the machine took over 50 s between the two runs")
+    assert 1 <= loads[0] <= 2 and loads[1] == 0  # two task slots: at most two workers, each loads once
