@@ -65,9 +65,9 @@ def status(home: Path | None) -> None:
 @click.option("--port", type=int, default=3000, show_default=True)
 def dev(home: Path | None, source: Path | None, port: int) -> None:
     """Start the Dagster UI and daemon (`dagster dev`) on this home, with the sensor watching the source folder."""
-    from tweet_sentiment.local.gold import ensure_production_model, registry_for
     from tweet_sentiment.instance import open_instance
-
+    from tweet_sentiment.local.gold import ensure_production_model, registry_for
+    from tweet_sentiment.local.mlflow_ui import UI_URL_ENV_VAR
     from tweet_sentiment.runs import fail_orphaned_runs
 
     layout = HomeLayout.resolve(home)
@@ -79,8 +79,18 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
 
     click.echo(f"Spark engine: {engine_url(layout, on_wait=click.echo).split('/;')[0]} "
                "(it keeps running after dev stops: `tweet-sentiment engine stop`)")
-    model = ensure_production_model(instance, registry_for(layout), step=click.echo)
+    registry = registry_for(layout)
+    model = ensure_production_model(instance, registry, step=click.echo)
     click.echo(f"gold scores with {model.uri}")
+    if registry.tracking_uri is None:  # the home's own store (a tracking server has its own UI)
+        from tweet_sentiment.local.mlflow_ui import start_mlflow_ui
+        from tweet_sentiment.model.registry import tracking_uri_for
+
+        # dev's pid survives the execv below: the UI lives exactly as long as dagster dev.
+        os.environ[UI_URL_ENV_VAR] = start_mlflow_ui(layout, tracking_uri_for(None, layout.root),
+                                                     watch_pid=os.getpid())
+    if os.environ.get(UI_URL_ENV_VAR):
+        click.echo(f"MLflow UI: {os.environ[UI_URL_ENV_VAR]}")
     layout.source_dir(source).mkdir(parents=True, exist_ok=True)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     command = [sys.executable, "-m", "dagster", "dev", "-p", str(port)]

@@ -14,17 +14,19 @@ from tweet_sentiment.settings import HOME_ENV_VAR, HomeLayout
               help="Project home; the benchmark works in <home>/bench-work (wiped first), never in your lakehouse.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Result JSON. Default: bench/results/<date>.json (<date>-quick.json with --quick).")
-def bench(quick: bool, home: Path | None, output: Path | None) -> None:
+@click.option("--only", "only", multiple=True, type=click.Choice(["freshness", "inference", "bronze_silver", "scale"]),
+              help="Run only these parts (repeatable). Default: every part of the profile.")
+def bench(quick: bool, home: Path | None, output: Path | None, only: tuple[str, ...]) -> None:
     """Measure gold inference, bronze+silver, freshness (and scale, full profile) against honest baselines."""
     from rich.console import Console
 
-    from tweet_sentiment.bench.suite import FULL, QUICK, default_output, markdown_rows, run_profile
+    from tweet_sentiment.bench.suite import FULL, PARTS, QUICK, default_output, markdown_rows, run_profile
 
     console = Console()
     profile = QUICK if quick else FULL
     workdir = HomeLayout.resolve(home).root / "bench-work"
     console.print(f"[bold]{profile.name} profile[/] in {workdir}")
-    result = run_profile(profile, workdir, step=console.log)
+    result = run_profile(profile, workdir, step=console.log, only=only or PARTS)
     output = output or default_output(profile)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, default=str) + "\n")

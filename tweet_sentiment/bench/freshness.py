@@ -32,16 +32,6 @@ AUTOMATION_SENSOR = "gold_automation_sensor"
 MENTIONS = "mention_sentiment"
 GOLD_TABLE = "gold_predictions"
 _INFERENCE_SECONDS = re.compile(r"^scored \d+ distinct texts with .* in ([0-9.]+)s$")
-_SPARK_START = """
-import time
-from dagster_pyspark.resources import spark_session_from_config
-from tweet_sentiment.lakehouse.spark import delta_spark_config
-start = time.perf_counter()
-session = spark_session_from_config(delta_spark_config())
-session.range(1).count()
-print(time.perf_counter() - start)
-session.stop()
-"""
 
 
 class FreshnessTimeout(RuntimeError):
@@ -335,17 +325,44 @@ def land_file(source: Path, staging: Path, tweets: int, seed: int) -> tuple[Path
     return target, time.time()
 
 
-def spark_start_seconds(env: dict[str, str]) -> float:
-    """Seconds to start one Spark session with Delta as the resource does, in a fresh interpreter."""
-    out = subprocess.run([sys.executable, "-c", _SPARK_START], cwd=PROJECT_ROOT, env=env, capture_output=True,
+_ATTACH = """
+import sys, time
+from tweet_sentiment.engine.client import connect
+start = time.perf_counter()
+connect(sys.argv[1]).range(1).count()
+print(time.perf_counter() - start)
+"""
+WORKERS_IDLE_S = 70.0
+"""Longer than Spark's fixed minute after which it ends idle Python workers (and the model they loaded)."""
+
+
+@dataclass(frozen=True)
+class Landing:
+    """One file landed during the benchmark, after `wait_s` of quiet."""
+
+    name: str
+    wait_s: float = 0.0
+
+
+COLD_AND_WARM = (Landing("cold_engine"), Landing("warm"))
+"""The first file starts the engine (no engine ran before it); the second finds the engine and its workers warm."""
+WITH_IDLE_WORKERS = COLD_AND_WARM + (Landing("workers_idle", WORKERS_IDLE_S),)
+
+
+def engine_attach_seconds(env: dict[str, str], url: str) -> float:
+    """Seconds for a fresh interpreter to attach to the engine and run one action (what a run's Spark costs)."""
+    out = subprocess.run([sys.executable, "-c", _ATTACH, url], cwd=PROJECT_ROOT, env=env, capture_output=True,
                          text=True, timeout=300, check=True)
     return round(float(out.stdout.strip().splitlines()[-1]), 3)
 
 
 def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
-                    calibrate_spark: bool = True) -> dict[str, Any]:
-    """Land one `tweets`-tweet file under a running `dagster dev` on a fresh home in `workdir` and time how long
-    until mention_sentiment reflects it; returns `freshness_seconds`, the phases and the raw timestamps."""
+                    landings: tuple[Landing, ...] = COLD_AND_WARM) -> dict[str, Any]:
+    """Land `tweets`-tweet files one after another under a running `dagster dev` on a fresh home in `workdir`, and
+    time how long until mention_sentiment reflects each: the first with no engine running (the run starts it), then
+    with the engine warm. `freshness_seconds` is the warm case; each case has its phases and raw timestamps."""
+    from tweet_sentiment.engine.client import REMOTE_ENV_VAR
+    from tweet_sentiment.engine.server import read_state, stop_engine
     from tweet_sentiment.local.gold import ensure_production_model, registry_for
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -353,31 +370,43 @@ def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
     log_path = layout.root / "dagster-dev.log"
     result: dict[str, Any] = {"home": str(layout.root), "tweets": tweets, "dagster_dev_log": str(log_path)}
     with home_environment(layout) as env:
+        env.pop(REMOTE_ENV_VAR, None)  # the home's own engine, so that the first landing finds none running
         started = time.perf_counter()
         instance = dg.DagsterInstance.get()
         model = ensure_production_model(instance, registry_for(layout))
         result["setup_model_s"] = round(time.perf_counter() - started, 3)
         result["model_uri"] = model.uri
     layout.default_source.mkdir(parents=True, exist_ok=True)
-    deadline = time.time() + timeout_s
-    with dagster_dev(env, log_path) as (process, port):
-        started = time.time()
-        wait_until(lambda: _webserver_up(port), deadline, "the webserver", process, log_path)
-        for name in (SOURCE_SENSOR, AUTOMATION_SENSOR):
-            wait_until(lambda: bool(sensor_ticks(instance, name)), deadline, f"a first tick of {name}", process,
-                       log_path)
-        result["setup_dagster_dev_s"] = round(time.time() - started, 3)
-        _, landed = land_file(layout.default_source, layout.root / "staging", tweets, seed=int(landed_seed()))
-        reflected = wait_until(lambda: mentions_reflect(layout, 1), deadline,
-                               "mention_sentiment to reflect the new file", process, log_path)
-        # The run that committed mention_sentiment writes its last events just after the commit.
-        wait_until(lambda: mentions_run_finished(instance, landed), deadline, "the aggregate run to finish", process,
-                   log_path)
-        result |= collect(instance, landed, reflected, layout)
-    if calibrate_spark:
-        result["spark_session_start_s"] = spark_start_seconds(env)
+    deadline = time.time() + timeout_s + sum(landing.wait_s for landing in landings)
+    cases: dict[str, Any] = {}
+    try:
+        with dagster_dev(env, log_path) as (process, port):
+            started = time.time()
+            wait_until(lambda: _webserver_up(port), deadline, "the webserver", process, log_path)
+            for name in (SOURCE_SENSOR, AUTOMATION_SENSOR):
+                wait_until(lambda: bool(sensor_ticks(instance, name)), deadline, f"a first tick of {name}", process,
+                           log_path)
+            result["setup_dagster_dev_s"] = round(time.time() - started, 3)
+            for count, landing in enumerate(landings, start=1):
+                time.sleep(landing.wait_s)
+                _, landed = land_file(layout.default_source, layout.root / "staging", tweets, seed=landed_seed())
+                reflected = wait_until(lambda n=count: mentions_reflect(layout, n), deadline,
+                                       f"mention_sentiment to reflect file {count}", process, log_path)
+                # The run that committed mention_sentiment writes its last events just after the commit.
+                wait_until(lambda t=landed: mentions_run_finished(instance, t), deadline,
+                           "the aggregate run to finish", process, log_path)
+                cases[landing.name] = collect(instance, landed, reflected, layout) | {"quiet_before_s": landing.wait_s}
+        state = read_state(layout)
+        if state is not None:
+            result["engine_start_s"] = state.start_s
+            result["engine_attach_s"] = engine_attach_seconds(env, state.url)
+    finally:
+        stop_engine(layout)
+    result["cases"] = cases
+    for landing in landings:
+        key = "freshness_seconds" if landing.name == "warm" else f"{landing.name}_freshness_seconds"
+        result[key] = cases.get(landing.name, {}).get("freshness_seconds")
     return result
-
 
 def landed_seed() -> int:
     """A seed that differs between benchmark runs, so the file is never a duplicate of an earlier one."""

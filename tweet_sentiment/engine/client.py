@@ -36,6 +36,16 @@ def connect(url: str) -> SparkSession:
     return session
 
 
+def disconnect(url: str) -> None:
+    """Close this process's client of `url` without releasing the server's session. Called before its engine stops:
+    otherwise the client's cached relations (checkpoints) try to release themselves on a dead server at exit, each
+    retrying for minutes, and the process hangs instead of exiting."""
+    session = _SESSIONS.pop(url, None)
+    if session is not None and not session.is_stopped:
+        session.release_session_on_close = False
+        session.stop()
+
+
 def local_checkpoint(frame: DataFrame) -> DataFrame:
     """`frame.localCheckpoint()`, bound to `frame`'s own session. pyspark's Connect client attaches a checkpoint to
     the session that is *active* in the thread (`pyspark.sql.connect.conversion`), which is another one when a

@@ -45,6 +45,8 @@ class EngineState:
     session_id: str
     started_at: float
     log: str
+    start_s: float | None = None
+    """Seconds from launch until the server answered."""
 
     @property
     def url(self) -> str:
@@ -142,6 +144,7 @@ def start_engine(layout: HomeLayout, master: str | None = None, port: int | None
                                        env=env, start_new_session=True, cwd=folder)
         state = EngineState(**{**asdict(state), "pid": process.pid})
         _wait_until_it_answers(process, state, timeout_s, on_wait)
+        state = EngineState(**{**asdict(state), "start_s": round(time.time() - state.started_at, 3)})
         (folder / "engine.json").write_text(json.dumps(asdict(state), indent=2))
         _remember_jars(state)
         return state
@@ -187,6 +190,9 @@ def stop_engine(layout: HomeLayout, grace_s: float = 30.0) -> bool:
         (engine_dir(layout) / "engine.json").unlink(missing_ok=True)
         if state is None or not psutil.pid_exists(state.pid):
             return False
+        from tweet_sentiment.engine.client import disconnect
+
+        disconnect(state.url)
         _stop_pid(state.pid, grace_s)
         return True
 

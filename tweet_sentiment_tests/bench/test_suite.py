@@ -6,14 +6,17 @@ from tweet_sentiment.bench.suite import FULL, QUICK, _section, default_output, h
 
 def test_headline_has_every_comparison_key_even_when_parts_fail():
     parts = {"inference": {"inference_vs_pipeline": 1.6, "inference_vs_bare_forward": 1.1},
-             "bronze_silver": {"error": "boom"}, "freshness": {"freshness_seconds": 21.5}}
+             "bronze_silver": {"error": "boom"},
+             "freshness": {"freshness_seconds": 21.5, "cold_engine_freshness_seconds": 33.25}}
     result = headline(parts)
 
     assert result == {"inference_vs_pipeline": 1.6, "inference_vs_bare_forward": 1.1,
                       "bronze_silver_vs_pandas": None, "bronze_silver_vs_polars": None,
-                      "freshness_seconds": 21.5, "scale": None}
+                      "freshness_seconds": 21.5, "cold_engine_freshness_seconds": 33.25,
+                      "workers_idle_freshness_seconds": None, "scale": None}
     table = "\n".join(markdown_rows(result))
-    assert "| 1.60x |" in table and "| 21.50 s |" in table and "failed / not run" in table
+    assert "| 1.60x |" in table and "| 21.50 s |" in table and "| 33.25 s |" in table
+    assert "failed / not run" in table and "idled out" not in table
 
 
 def test_scale_appears_in_the_headline_with_its_list():
@@ -35,6 +38,7 @@ def test_a_failing_part_is_recorded_not_raised():
 def test_outputs_and_profiles():
     assert default_output(FULL).name.endswith(".json") and "-quick" not in default_output(FULL).name
     assert default_output(QUICK).name.endswith("-quick.json")
+    assert not QUICK.freshness_after_idle_workers and FULL.freshness_after_idle_workers
     assert QUICK.scale_tweets == 0 and FULL.scale_tweets == 1_000_000 and FULL.ingestion_tweets == 100_000
 
 
