@@ -4,7 +4,6 @@ real Dagster daemon and sensors running (`dagster dev` on loopback), and where t
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,6 @@ SOURCE_SENSOR = "source_files_sensor"
 AUTOMATION_SENSOR = "gold_automation_sensor"
 MENTIONS = "mention_sentiment"
 GOLD_TABLE = "gold_predictions"
-_INFERENCE_SECONDS = re.compile(r"^scored \d+ distinct texts with .* in ([0-9.]+)s$")
 
 
 class FreshnessTimeout(RuntimeError):
@@ -66,6 +64,7 @@ class RunTimeline:
     steps: dict[str, tuple[float, float]] = field(default_factory=dict)
     materialized: dict[str, float] = field(default_factory=dict)
     inference_seconds: float | None = None
+    model_loads: int | None = None
 
     def milestones(self, label: str) -> list[Milestone]:
         """The run's moments, named `<label> <what>`."""
@@ -94,7 +93,7 @@ def where_time_goes(landed: float, reflected: float, registered: tuple[float, fl
     if first_look is not None and (registered is None or first_look < registered[0]):
         points.append(Milestone("first sensor look (file still settling)", first_look))
     if registered is not None:
-        points.append(Milestone("sensor tick registering the batch", registered[0]))
+        points.append(Milestone("batch registered and its run requested", registered[0]))
     for label, run in (("batch run", batch), ("aggregate run", aggregate if separate else None)):
         points += run.milestones(label) if run is not None else []
     if automation is not None:
@@ -102,7 +101,7 @@ def where_time_goes(landed: float, reflected: float, registered: tuple[float, fl
     if mentions_committed is not None and landed < mentions_committed:
         points.append(Milestone("mention_sentiment Delta commit", mentions_committed))
     phases = {
-        "sensor_registers_batch": _span(registered[1] if registered else None, landed),
+        "batch_requested": _span(registered[1] if registered else None, landed),
         "batch_run_queue_and_launch": _span(_get(batch, "RUN_START"), batch.created if batch else None),
         "batch_run_steps": _span(_get(batch, "RUN_SUCCESS"), _get(batch, "RUN_START")),
     }
@@ -122,6 +121,7 @@ def where_time_goes(landed: float, reflected: float, registered: tuple[float, fl
         "batch_steps_s": batch.step_seconds() if batch else {},
         "aggregate_steps_s": aggregate.step_seconds() if separate else {},
         "inference_s": batch.inference_seconds if batch else None,
+        "model_loads": batch.model_loads if batch else None,
     }
 
 
@@ -201,9 +201,6 @@ def run_timeline(instance: dg.DagsterInstance, run_id: str) -> RunTimeline:
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
-            match = _INFERENCE_SECONDS.match(entry.user_message or "")
-            if match:
-                timeline.inference_seconds = float(match.group(1))
             continue
         kind = event.event_type.name  # the stored values are legacy names (PIPELINE_START)
         if kind in ("RUN_ENQUEUED", "RUN_DEQUEUED", "RUN_STARTING", "RUN_START", "RUN_SUCCESS", "RUN_FAILURE"):
@@ -214,7 +211,26 @@ def run_timeline(instance: dg.DagsterInstance, run_id: str) -> RunTimeline:
             timeline.steps[event.step_key] = (starts[event.step_key], entry.timestamp)
         elif kind == "ASSET_MATERIALIZATION":
             timeline.materialized.setdefault(event.asset_key.to_user_string(), entry.timestamp)
+            if event.asset_key.to_user_string() == GOLD_TABLE:
+                metadata = event.event_specific_data.materialization.metadata
+                timeline.inference_seconds = _value(metadata.get("scoring_seconds"))
+                timeline.model_loads = _value(metadata.get("model_loads"))
     return timeline
+
+
+def _value(entry: Any) -> Any:
+    return getattr(entry, "value", None)
+
+
+def watcher_run_after(instance: dg.DagsterInstance, since: float) -> str | None:
+    """The first run the landing watcher submitted after `since`."""
+    from tweet_sentiment.local.batches import LAUNCHED_BY_TAG
+    from tweet_sentiment.local.landing_watcher import REQUESTER
+
+    records = instance.get_run_records(dg.RunsFilter(tags={LAUNCHED_BY_TAG: REQUESTER}), limit=20)
+    after = sorted((r for r in records if r.create_timestamp.timestamp() >= since),
+                   key=lambda r: r.create_timestamp)
+    return after[0].dagster_run.run_id if after else None
 
 
 def mentions_run_finished(instance: dg.DagsterInstance, since: float) -> bool:
@@ -232,6 +248,11 @@ def collect(instance: dg.DagsterInstance, landed: float, reflected: float, layou
     looks = [t for t in source_ticks if t.timestamp >= landed]
     registering = next((t for t in looks if t.run_ids), None)
     batch = run_timeline(instance, registering.run_ids[0]) if registering else None
+    requested = (registering.timestamp, registering.end_timestamp or registering.timestamp) if registering else None
+    watcher_run = None if registering else watcher_run_after(instance, landed)
+    if watcher_run is not None:
+        batch = run_timeline(instance, watcher_run)
+        requested = (batch.created, batch.created)
     aggregate, automation = None, None
     if batch is not None and MENTIONS in batch.materialized:
         aggregate = batch
@@ -242,10 +263,9 @@ def collect(instance: dg.DagsterInstance, landed: float, reflected: float, layou
                 aggregate, automation = candidate, (tick.timestamp, tick.end_timestamp or tick.timestamp)
                 break
     result = where_time_goes(
-        landed, reflected,
-        (registering.timestamp, registering.end_timestamp or registering.timestamp) if registering else None,
-        looks[0].timestamp if looks else None, batch, automation, aggregate, latest_commit_timestamp(
+        landed, reflected, requested, looks[0].timestamp if looks else None, batch, automation, aggregate, latest_commit_timestamp(
             layout.table(MENTIONS)))
+    result["requested_by"] = "landing watcher" if watcher_run else "sensor" if registering else None
     result["raw"] = {
         "landed": landed, "reflected": reflected,
         "source_sensor_ticks": [{"timestamp": t.timestamp, "end": t.end_timestamp, "status": t.status.value,
@@ -275,17 +295,22 @@ def home_environment(layout: HomeLayout) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
-    """`dagster dev` (webserver, daemon, code server) on 127.0.0.1 in its own process group, always stopped."""
+def dagster_dev(env: dict[str, str], log_path: Path, layout: HomeLayout) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`dagster dev` (webserver, daemon, code server) on 127.0.0.1 in its own process group, with the landing
+    watcher beside it as `tweet-sentiment dev` runs it; always stopped."""
+    from tweet_sentiment.local.landing_watcher import start_landing_watcher
+
     port = free_port()
     command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port),
                "-w", str(PROJECT_ROOT / "workspace.yaml")]
     with log_path.open("wb") as output:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+        watcher = start_landing_watcher(layout, None, f"http://127.0.0.1:{port}", watch_pid=process.pid, env=env)
         try:
             yield process, port
         finally:
+            stop_tree(watcher)
             leftovers = stop_tree(process)
             if leftovers:
                 log.warning(f"killed {len(leftovers)} processes that ignored SIGTERM: {leftovers}")
@@ -344,9 +369,9 @@ class Landing:
     wait_s: float = 0.0
 
 
-COLD_AND_WARM = (Landing("cold_engine"), Landing("warm"))
-"""The first file starts the engine (no engine ran before it); the second finds the engine and its workers warm."""
-WITH_IDLE_WORKERS = COLD_AND_WARM + (Landing("workers_idle", WORKERS_IDLE_S),)
+LANDINGS = (Landing("cold_engine"), Landing("warm"), Landing("workers_idle", WORKERS_IDLE_S))
+"""The first file starts the engine (no engine ran before it); the second finds the engine and its workers warm; the
+third comes after a quiet spell longer than Spark's idle limit for Python workers (the engine's pinger keeps them)."""
 
 
 def engine_attach_seconds(env: dict[str, str], url: str) -> float:
@@ -357,7 +382,7 @@ def engine_attach_seconds(env: dict[str, str], url: str) -> float:
 
 
 def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
-                    landings: tuple[Landing, ...] = COLD_AND_WARM) -> dict[str, Any]:
+                    landings: tuple[Landing, ...] = LANDINGS) -> dict[str, Any]:
     """Land `tweets`-tweet files one after another under a running `dagster dev` on a fresh home in `workdir`, and
     time how long until mention_sentiment reflects each: the first with no engine running (the run starts it), then
     with the engine warm. `freshness_seconds` is the warm case; each case has its phases and raw timestamps."""
@@ -380,7 +405,7 @@ def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
     deadline = time.time() + timeout_s + sum(landing.wait_s for landing in landings)
     cases: dict[str, Any] = {}
     try:
-        with dagster_dev(env, log_path) as (process, port):
+        with dagster_dev(env, log_path, layout) as (process, port):
             started = time.time()
             wait_until(lambda: _webserver_up(port), deadline, "the webserver", process, log_path)
             for name in (SOURCE_SENSOR, AUTOMATION_SENSOR):

@@ -23,7 +23,6 @@ class Profile:
     ingestion_tweets: int
     ingestion_files: int
     freshness_tweets: int
-    freshness_after_idle_workers: bool = False
     scale_tweets: int = 0
     scale_files: int = 0
     scale_waves: int = 0
@@ -33,7 +32,7 @@ class Profile:
 QUICK = Profile("quick", repeats=2, inference_tweets=2_000, ingestion_tweets=20_000, ingestion_files=20,
                 freshness_tweets=1_000)
 FULL = Profile("full", repeats=2, inference_tweets=19_000, ingestion_tweets=100_000, ingestion_files=20,
-               freshness_tweets=1_000, freshness_after_idle_workers=True, scale_tweets=1_000_000, scale_files=200,
+               freshness_tweets=1_000, scale_tweets=1_000_000, scale_files=200,
                scale_waves=10)
 
 
@@ -54,7 +53,7 @@ PARTS = ("freshness", "inference", "bronze_silver", "scale")
 
 def run_profile(profile: Profile, workdir: Path, step: Step, only: tuple[str, ...] = PARTS) -> dict[str, Any]:
     """The parts of `profile` named in `only`, in this process, fresh state under `workdir`."""
-    from tweet_sentiment.bench.freshness import COLD_AND_WARM, WITH_IDLE_WORKERS, bench_freshness
+    from tweet_sentiment.bench.freshness import bench_freshness
     from tweet_sentiment.bench.inference import bench_inference
     from tweet_sentiment.bench.ingestion import bench_bronze_silver
     from tweet_sentiment.bench.scale import bench_scale
@@ -66,10 +65,9 @@ def run_profile(profile: Profile, workdir: Path, step: Step, only: tuple[str, ..
     started = time.perf_counter()
     parts: dict[str, Any] = {}
     # Freshness first: it runs the daemon in other processes, before this one holds a Spark JVM and a model.
-    landings = WITH_IDLE_WORKERS if profile.freshness_after_idle_workers else COLD_AND_WARM
     if "freshness" in only:
         _section(parts, "freshness", step, lambda: bench_freshness(
-            workdir / "freshness", tweets=profile.freshness_tweets, landings=landings))
+            workdir / "freshness", tweets=profile.freshness_tweets))
     if "inference" in only or "bronze_silver" in only:
         home = BenchHome.create(workdir / "main")
     if "inference" in only:
@@ -133,7 +131,7 @@ def markdown_rows(result: dict[str, Any]) -> list[str]:
         "| (reported) |",
     ]
     if result.get("workers_idle_freshness_seconds") is not None:
-        rows.append(f"| freshness after the Python workers idled out (> 60 s quiet) | "
+        rows.append(f"| freshness after 70 s quiet (Spark ends Python workers idle for 60 s) | "
                     f"{fmt(result['workers_idle_freshness_seconds'], ' s')} | (reported) |")
     if per_100k:
         rows += [f"| scale: seconds per 100k tweets, first -> last wave | {per_100k[0]:.1f} -> {per_100k[-1]:.1f} | "

@@ -19,10 +19,18 @@ def has_run(instance: dg.DagsterInstance, run_key: str) -> bool:
     return bool(instance.get_run_records(dg.RunsFilter(tags={RUN_KEY_TAG: run_key}), limit=1))
 
 
-def batches_to_request(manifest: Manifest, instance: dg.DagsterInstance) -> list[Batch]:
-    """Batches whose bronze is missing or behind their revision and that no run was made for yet: new batches,
-    batches a superseded file re-opened, and batches of a tick that died before its runs were submitted."""
-    return [b for b in manifest.batches_to_ingest() if not has_run(instance, b.revision_run_key)]
+CLAIM_STALE_S = 60.0
+"""A run claimed by a requester (the sensor, the landing watcher) that still has no run after this long is taken
+over: its claimant died between the claim and the run's creation."""
+
+
+def batches_to_request(manifest: Manifest, instance: dg.DagsterInstance, requester: str = "sensor") -> list[Batch]:
+    """Batches whose bronze is missing or behind their revision, that no run was made for yet, and that `requester`
+    could claim (the sensor and the landing watcher never both request one): new batches, batches a superseded
+    file re-opened, and batches of a tick that died before its runs were submitted."""
+    return [b for b in manifest.batches_to_ingest()
+            if not has_run(instance, b.revision_run_key)
+            and manifest.claim_run(b.revision_run_key, requester, CLAIM_STALE_S)]
 
 
 def _report(context: dg.SensorEvaluationContext, found: Discovery) -> None:
@@ -42,7 +50,10 @@ def _report(context: dg.SensorEvaluationContext, found: Discovery) -> None:
 # ms early, so ticks were 5 or 10 s apart (measured); 1 s lets every round look. A look is a listing and a few stats.
 @dg.sensor(target=batch_pipeline_with_mentions, minimum_interval_seconds=1,
            default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Watches the source folder; settled new files become batches (partitions) and runs.")
+           description="Watches the source folder; settled new files become batches (partitions) and runs. The "
+                       "daemon evaluates it every 5 s (its loop time; the 1 s interval only keeps it from skipping a "
+                       "round). Under `tweet-sentiment dev` the landing watcher submits most runs first; the ticks "
+                       "that request a run are the ones with runs, the rest say why they skipped.")
 def source_files_sensor(context: dg.SensorEvaluationContext, tweet_home: TweetSentimentHome) -> dg.SensorResult:
     """Look at the source folder once; a file is ingested once settled: unchanged since the previous look, or
     untouched for a few seconds by its own mtime at its first look."""

@@ -120,10 +120,11 @@ def server_command(master: str, bind: str, port: int, ui_port: int, scratch: Pat
 
 
 def start_engine(layout: HomeLayout, master: str | None = None, port: int | None = None, bind: str = DEFAULT_BIND,
-                 watch_pid: int | None = None, timeout_s: float = 240.0,
+                 watch_pid: int | None = None, keep_warm: bool = True, timeout_s: float = 240.0,
                  on_wait: Callable[[str], None] | None = None) -> EngineState:
     """The home's running engine, started first if it is not running. With `watch_pid`, the engine stops when that
-    process ends (tests, so that a killed test session leaves no JVM behind)."""
+    process ends (tests, so that a killed test session leaves no JVM behind). `keep_warm` runs the pinger that keeps
+    its Python workers (and gold's model) alive through quiet spells (see `keep_warm`)."""
     folder = engine_dir(layout)
     with file_lock(layout.locks / "engine.lock", what="starting the engine", on_wait=on_wait):
         state = read_state(layout)
@@ -134,8 +135,10 @@ def start_engine(layout: HomeLayout, master: str | None = None, port: int | None
                             master=master or delta_spark_config()["spark.master"], bind=bind,
                             session_id=str(uuid.uuid4()), started_at=time.time(), log=str(folder / "engine.log"))
         command = server_command(state.master, bind, state.port, state.ui_port, layout.spark_local)
-        if watch_pid is not None:
-            command = [sys.executable, "-m", "tweet_sentiment.engine.supervise", str(watch_pid), "--", *command]
+        supervisor = [sys.executable, "-m", "tweet_sentiment.engine.supervise"]
+        supervisor += ["--watch", str(watch_pid)] if watch_pid is not None else []
+        supervisor += ["--keep-warm", state.url] if keep_warm else []
+        command = [*supervisor, "--", *command]
         env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
         if bind in ("127.0.0.1", "localhost"):
             env["SPARK_LOCAL_IP"] = "127.0.0.1"  # the Spark UI and block manager bind to loopback too

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,8 +100,11 @@ def unchanged(f: SourceFile) -> bool:
 
 
 def discover(manifest: Manifest, root: Path, cursor: str | None, limits: DiscoveryLimits,
-             now_ns: int | None = None, allow_overwrites: bool = False) -> Discovery:
-    """One look: settled files (see `is_settled`) are hashed, de-duplicated and batched; the rest wait.
+             now_ns: int | None = None, allow_overwrites: bool = False,
+             closed: Collection[str] = ()) -> Discovery:
+    """One look: settled files (see `is_settled`) are hashed, de-duplicated and batched; the rest wait. `closed`
+    names files the OS just reported closed after writing or renamed into the folder (the landing watcher): those
+    are settled without waiting for a second look.
 
     Empty files are not registered: they have nothing to ingest, and a writer that opened a file and has not flushed
     yet would otherwise get its file registered empty and its content treated as a modification.
@@ -118,7 +121,7 @@ def discover(manifest: Manifest, root: Path, cursor: str | None, limits: Discove
             continue
         if f.size == 0:
             empty.append(f.path)
-        elif is_settled(f, previous, now_ns, limits.quiet_seconds):
+        elif f.path in closed or is_settled(f, previous, now_ns, limits.quiet_seconds):
             settled.append(f)
         else:
             pending[f.path] = [f.size, f.mtime_ns]

@@ -16,6 +16,7 @@ A batch's `revision` goes up whenever one of its files is superseded; bronze rec
 
 import hashlib
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from tweet_sentiment.locks import file_lock
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     batch TEXT PRIMARY KEY,
@@ -49,6 +50,11 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_by_hash ON files (sha256, status);
 CREATE INDEX IF NOT EXISTS files_by_batch ON files (batch);
 CREATE INDEX IF NOT EXISTS files_by_path ON files (path, status);
+CREATE TABLE IF NOT EXISTS run_claims (
+    run_key TEXT PRIMARY KEY,
+    claimed_by TEXT NOT NULL,
+    claimed_at REAL NOT NULL
+);
 """
 # Homes made before file versions were tracked: the status check had two values and batches had no revisions. Their
 # batches count as ingested; one whose layers never all materialized is still retried (`run` checks Dagster).
@@ -309,6 +315,32 @@ class Manifest:
                 "SELECT batch FROM batches WHERE ingested_revision IS NULL OR ingested_revision < revision "
                 "ORDER BY created_at, batch")]
         return [self.batch(key) for key in keys]
+
+    def claim_run(self, run_key: str, by: str, stale_after_s: float, now: float | None = None) -> bool:
+        """Take the right to request the run `run_key` (the sensor and the landing watcher both may): True for the
+        first claimant and for it again (a requester's repeated request is deduplicated by its run key), and for
+        anyone once a claim is `stale_after_s` old (its claimant died before the run existed; callers check Dagster
+        for the run first)."""
+        now = time.time() if now is None else now
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT claimed_by, claimed_at FROM run_claims WHERE run_key = ?",
+                                   (run_key,)).fetchone()
+                taken = row is None or row[0] == by or now - row[1] >= stale_after_s
+                if taken:
+                    conn.execute("INSERT OR REPLACE INTO run_claims VALUES (?, ?, ?)",
+                                 (run_key, by, row[1] if row is not None and row[0] == by else now))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return taken
+
+    def release_claim(self, run_key: str, by: str) -> None:
+        """Give up `by`'s claim on `run_key` (its request failed), so that another requester takes it now."""
+        with self._connect() as conn:
+            conn.execute("DELETE FROM run_claims WHERE run_key = ? AND claimed_by = ?", (run_key, by))
 
     def mark_ingested(self, batch: str, revision: int) -> None:
         """Bronze wrote `batch` as of `revision` (never moves backwards)."""

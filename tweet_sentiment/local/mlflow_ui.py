@@ -24,7 +24,7 @@ def start_mlflow_ui(layout: HomeLayout, tracking_uri: str, watch_pid: int) -> st
     it to answer: it takes a few seconds, like the Dagster UI)."""
     port = free_port()
     command = mlflow_ui_command(tracking_uri, layout.mlflow / "artifacts", port)
-    supervised = [sys.executable, "-m", "tweet_sentiment.engine.supervise", str(watch_pid), "--", *command]
+    supervised = [sys.executable, "-m", "tweet_sentiment.engine.supervise", "--watch", str(watch_pid), "--", *command]
     log = (layout.mlflow / "mlflow-ui.log").open("ab")
     subprocess.Popen(supervised, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                      start_new_session=True, cwd=layout.mlflow)

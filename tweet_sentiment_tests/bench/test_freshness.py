@@ -28,7 +28,7 @@ def test_phases_with_a_separate_aggregate_run_launched_by_automation():
     result = where_time_goes(100.0, 171.0, (111.0, 111.5), 105.0, batch, (151.0, 151.5), aggregate, 170.2)
     assert result["freshness_seconds"] == 71.0
     assert result["phases_s"] == {
-        "sensor_registers_batch": 11.5, "batch_run_queue_and_launch": 8.0, "batch_run_steps": 20.0,
+        "batch_requested": 11.5, "batch_run_queue_and_launch": 8.0, "batch_run_steps": 20.0,
         "wait_for_automation_sensor": 12.5, "aggregate_run_queue_and_launch": 8.0,
         "aggregate_run_until_mentions": 10.5, "commit_to_observed": 0.8}
     assert result["batch_steps_s"] == {"bronze": 9.0, "gold_predictions": 10.0}
@@ -41,7 +41,7 @@ def test_phases_with_a_separate_aggregate_run_launched_by_automation():
 def test_phases_when_the_batch_run_refreshes_mention_sentiment_itself():
     batch = _run(103.0, 104.0, {"bronze": (104.5, 110.0), MENTIONS: (110.0, 113.0)}, 112.8)
     result = where_time_goes(100.0, 113.2, (102.0, 102.5), None, batch, None, batch, 112.6)
-    assert set(result["phases_s"]) == {"sensor_registers_batch", "batch_run_queue_and_launch", "batch_run_steps",
+    assert set(result["phases_s"]) == {"batch_requested", "batch_run_queue_and_launch", "batch_run_steps",
                                        "commit_to_observed"}
     assert result["aggregate_steps_s"] == {} and result["inference_s"] == 3.0
     assert round(sum(result["segments_s"].values()), 3) == 13.2

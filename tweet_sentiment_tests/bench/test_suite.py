@@ -38,7 +38,6 @@ def test_a_failing_part_is_recorded_not_raised():
 def test_outputs_and_profiles():
     assert default_output(FULL).name.endswith(".json") and "-quick" not in default_output(FULL).name
     assert default_output(QUICK).name.endswith("-quick.json")
-    assert not QUICK.freshness_after_idle_workers and FULL.freshness_after_idle_workers
     assert QUICK.scale_tweets == 0 and FULL.scale_tweets == 1_000_000 and FULL.ingestion_tweets == 100_000
 
 

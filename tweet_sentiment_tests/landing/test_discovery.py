@@ -54,6 +54,17 @@ def test_a_file_quiet_for_a_few_seconds_is_ingested_at_its_first_look(tmp_path):
     assert sorted(found.pending) == [str(source / "fresh.json"), str(source / "future.json")]
 
 
+def test_a_file_the_os_reported_finished_is_settled_at_its_first_look(tmp_path):
+    manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
+    source.mkdir()
+    _write(source / "closed.json", '{"text": "x"}\n', mtime_ns=NOW)
+    _write(source / "open.json", '{"text": "y"}\n', mtime_ns=NOW)
+
+    found = discover(manifest, source, None, DiscoveryLimits(), now_ns=NOW, closed={str(source / "closed.json")})
+    assert [f.path for b in found.registration.batches for f in b.files] == [str(source / "closed.json")]
+    assert sorted(found.pending) == [str(source / "open.json")]
+
+
 def test_a_file_written_to_while_hashed_waits_for_the_next_look(tmp_path, monkeypatch):
     manifest, source = Manifest(tmp_path / "m.sqlite"), tmp_path / "src"
     source.mkdir()

@@ -119,3 +119,16 @@ def test_a_home_made_before_file_versions_is_migrated(tmp_path):
     assert [f.path for f in manifest.batch_files("b1")] == ["/src/a"] and manifest.batches_to_ingest() == []
     outcome = manifest.register([SourceFile("/src/a", 11, 2, "sha-a2")], 10, 1000)
     assert [m.batch for m in outcome.modified] == ["b1"]  # the new statuses work on the migrated table
+
+
+def test_a_run_is_claimed_by_one_requester_until_the_claim_is_stale_or_released(tmp_path):
+    manifest = Manifest(tmp_path / "m.sqlite")
+    assert manifest.claim_run("batch:1", "watcher", 60, now=1000)
+    assert not manifest.claim_run("batch:1", "sensor", 60, now=1030)
+    assert manifest.claim_run("batch:1", "watcher", 60, now=1059)  # its own repeated request
+    assert manifest.claim_run("batch:1", "sensor", 60, now=1060)  # stale: the watcher never made the run
+    assert not manifest.claim_run("batch:1", "watcher", 60, now=1061)
+
+    manifest.release_claim("batch:1", "sensor")
+    assert manifest.claim_run("batch:1", "watcher", 60, now=1062)
+    assert manifest.claim_run("batch:2", "sensor", 60, now=1062)  # claims are per run
