@@ -86,11 +86,17 @@ def generate_tweets(count: int, seed: int = 42, start: datetime | None = None) -
 
 
 def write_source_files(out: Path, tweets: int, files: int, seed: int = 42, prefix: str = "tweets") -> list[Path]:
-    """Write `tweets` generated tweets spread over `files` JSON-lines files; return their paths."""
+    """Write `tweets` generated tweets spread over `files` JSON-lines files; return their paths. Never overwrites: a
+    file of the same name in `out` (an earlier call with the same seed) is an error, since it may be a source file
+    that was already ingested."""
     if files < 1 or tweets < 0:
         raise ValueError("need at least one file and a non-negative tweet count")
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{prefix}-{seed}-{index:05d}.json" for index in range(files)]
+    existing = [p.name for p in paths if p.exists()]
+    if existing:
+        raise FileExistsError(f"{out} already has {', '.join(existing[:3])}{' ...' if len(existing) > 3 else ''}: "
+                              "choose another seed (--seed) or an empty folder; generate never overwrites a file")
     per_file, extra = divmod(tweets, files)
     stream = generate_tweets(tweets, seed=seed)
     for index, path in enumerate(paths):

@@ -1,5 +1,7 @@
-"""Throughput of the registered model against a bare batched forward, and the dev metric under bf16 / int8."""
+"""Throughput of the registered model against a bare batched forward, the dev metric under bf16 / int8, and
+`model predict` before and after issue #12 against gold's UDF scoring."""
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -73,3 +75,96 @@ def _copy(loaded: LoadedSource) -> LoadedSource:
     import copy
 
     return LoadedSource(copy.deepcopy(loaded.model), loaded.tokenizer, loaded.source, loaded.base_model)
+
+
+ARROW_BATCH = 10_000
+"""Spark's default `spark.sql.execution.arrow.maxRecordsPerBatch`: the most texts gold's UDF gets in one call."""
+LEGACY_CHUNK = 4096
+
+
+def _legacy_predict(tracking_uri: str | None, home: Path | None, input_path: Path, output_path: Path,
+                    batch_size: int) -> float:
+    """`model predict` before issue #12: the pyfunc loaded from `models:/...@production` (copied on every load) and
+    called on chunks of 4096 rows. Returns the seconds spent in pyfunc.predict."""
+    from tweet_sentiment.model.predict import read_rows
+    from tweet_sentiment.model.registry import load_production_model
+
+    pyfunc = load_production_model(tracking_uri, home)
+    pyfunc.predict(pd.DataFrame({"text": ["warm-up"] * 64}))
+    scoring = 0.0
+    rows = list(read_rows(input_path))
+    with output_path.open("w", encoding="utf-8") as sink:
+        for start in range(0, len(rows), LEGACY_CHUNK):
+            chunk = rows[start:start + LEGACY_CHUNK]
+            texts = [row.get("text") if isinstance(row.get("text"), str) else "" for row in chunk]
+            began = time.perf_counter()
+            scored = pyfunc.predict(pd.DataFrame({"text": texts}), params={"batch_size": batch_size})
+            scoring += time.perf_counter() - began
+            for row, label, score in zip(chunk, scored["predicted_sentiment"], scored["predicted_score"]):
+                sink.write(json.dumps({**row, "predicted_sentiment": label, "predicted_score": float(score)},
+                                      ensure_ascii=False) + "\n")
+    return scoring
+
+
+def _gold_udf_scoring(model_dir: Path, texts: list[str]) -> float:
+    """Seconds for the body of gold's pandas UDF (lakehouse.inference.score_batches): the pyfunc loaded from the
+    cached local copy, `predict` on each Arrow batch of texts."""
+    import mlflow.pyfunc
+
+    pyfunc = mlflow.pyfunc.load_model(str(model_dir))
+    pyfunc.predict(pd.DataFrame({"text": ["warm-up"] * 64}))  # a worker's earlier batches warmed it up
+    began = time.perf_counter()
+    for start in range(0, len(texts), ARROW_BATCH):
+        pyfunc.predict(pd.DataFrame({"text": pd.Series(texts[start:start + ARROW_BATCH]).astype(object)}))
+    return time.perf_counter() - began
+
+
+def predict_benchmark(tracking_uri: str | None, home: Path | None, input_path: Path, work_dir: Path,
+                      batch_size: int = 64, threads: int = 0) -> dict:
+    """`model predict` before and after issue #12 and gold's UDF scoring, on one JSON-lines file in one process:
+    tweets/s end to end (model load included) and for scoring alone (after: predict_file, its JSON reading and
+    writing included), and the ratios between them. Each path scores 64 texts to warm up first (counted end to
+    end), as gold's warm workers have; the new path's end to end starts with the version already in the local cache
+    (the one-time copy is reported as after_first_copy_s)."""
+    from tweet_sentiment.model.predict import count_rows, cpu_threads, load_classifier, predict_file, read_rows
+    from tweet_sentiment.model.production import local_model_path, production_model_ref
+    from tweet_sentiment.model.scoring import score_texts
+
+    torch.set_num_threads(threads or cpu_threads())
+    texts = [row["text"] if isinstance(row.get("text"), str) else "" for row in read_rows(input_path)]
+    rows = len(texts)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    legacy_scoring = _legacy_predict(tracking_uri, home, input_path, work_dir / "legacy.jsonl", batch_size)
+    legacy_total = time.perf_counter() - began
+    began = time.perf_counter()
+    local_model_path(production_model_ref(tracking_uri, home), home)  # the one-time copy, if not cached yet
+    first_copy = time.perf_counter() - began
+    began = time.perf_counter()
+    model_dir = local_model_path(production_model_ref(tracking_uri, home), home)
+    classifier = load_classifier(model_dir, threads)
+    count_rows(input_path)  # the CLI's progress total
+    score_texts(classifier, ["warm-up"] * 64)
+    scoring_began = time.perf_counter()
+    predict_file(classifier, input_path, work_dir / "predict.jsonl", batch_size)
+    now = time.perf_counter()
+    new_total, new_scoring = now - began, now - scoring_began
+    gold_scoring = _gold_udf_scoring(model_dir, texts)
+    result = {
+        "rows": rows, "torch_threads": torch.get_num_threads(), "precision": classifier.precision,
+        "before_end_to_end_tweets_per_s": rows / legacy_total, "before_scoring_tweets_per_s": rows / legacy_scoring,
+        "after_end_to_end_tweets_per_s": rows / new_total, "after_scoring_tweets_per_s": rows / new_scoring,
+        "gold_scoring_tweets_per_s": rows / gold_scoring, "after_first_copy_s": first_copy,
+    }
+    result["after_vs_before_end_to_end"] = legacy_total / new_total
+    result["after_vs_before_scoring"] = legacy_scoring / new_scoring
+    result["after_scoring_vs_gold"] = gold_scoring / new_scoring
+    before, after = _labels(work_dir / "legacy.jsonl"), _labels(work_dir / "predict.jsonl")
+    result["labels_differing_from_before"] = sum(a != b for a, b in zip(before, after)) + abs(len(before) - len(after))
+    log.info("predict benchmark: %s", result)
+    return result
+
+
+def _labels(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line)["predicted_sentiment"] for line in handle]

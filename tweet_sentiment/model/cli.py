@@ -129,49 +129,36 @@ def register(home: Path | None, tracking_uri: str | None, source: str, dev_data:
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="JSON lines: each input line with predicted_sentiment and predicted_score (0-1) added.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--chunk-size", type=click.IntRange(min=1), default=4096, show_default=True,
+@click.option("--chunk-size", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Lines read and scored at a time (bounds memory; each chunk is sorted by length and batched).")
+@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Torch threads; 0: every core this process may use.")
 def predict(home: Path | None, tracking_uri: str | None, input_path: Path, output_path: Path, batch_size: int,
-            chunk_size: int) -> None:
-    """Score a JSON-lines file with the registered production model (the code path gold uses)."""
-    import pandas as pd
-    from rich.progress import Progress
+            chunk_size: int, threads: int) -> None:
+    """Score a JSON-lines file with the registered production model, on gold's scoring path."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    from tweet_sentiment.model.registry import load_production_model
+    from tweet_sentiment.model.predict import InputError, count_rows, load_classifier, predict_file
+    from tweet_sentiment.model.production import local_model_path, production_model_ref
 
-    pyfunc = load_production_model(tracking_uri, home)
-    with input_path.open(encoding="utf-8") as handle:
-        total = sum(1 for line in handle if line.strip())
-    written = 0
-    with (input_path.open(encoding="utf-8") as source, output_path.open("w", encoding="utf-8") as sink,
-          Progress() as bar):
-        task = bar.add_task("scoring", total=total)
-        chunk: list[dict] = []
-
-        def flush() -> None:
-            texts = [row.get("text") if isinstance(row.get("text"), str) else "" for row in chunk]
-            scored = pyfunc.predict(pd.DataFrame({"text": texts}), params={"batch_size": batch_size})
-            for row, label, score in zip(chunk, scored["predicted_sentiment"], scored["predicted_score"]):
-                sink.write(json.dumps({**row, "predicted_sentiment": label, "predicted_score": float(score)},
-                                      ensure_ascii=False) + "\n")
-            bar.advance(task, len(chunk))
-            chunk.clear()
-
-        for number, line in enumerate(source, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise click.ClickException(f"{input_path}:{number}: not JSON ({error})") from error
-            if not isinstance(row, dict):
-                raise click.ClickException(f"{input_path}:{number}: expected a JSON object with a `text` field")
-            chunk.append(row)
-            written += 1
-            if len(chunk) >= chunk_size:
-                flush()
-        if chunk:
-            flush()
+    ref = production_model_ref(tracking_uri, home)
+    classifier = load_classifier(local_model_path(ref, home), threads)
+    columns = (TextColumn(f"scoring with {ref.name} v{ref.version} ({classifier.precision})"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task("predict", total=count_rows(input_path))
+        try:
+            written = predict_file(classifier, input_path, output_path, batch_size, chunk_size,
+                                   on_rows=lambda rows: bar.advance(task, rows))
+        except InputError as error:
+            raise click.ClickException(str(error)) from error
     click.echo(f"scored {written} lines into {output_path}")
 
 
@@ -205,3 +192,25 @@ def benchmark(home: Path | None, tracking_uri: str | None, data_dir: Path, count
         recall = row.get("dev_macro_recall")
         table.add_row(row["variant"], f"{row['tweets_per_s']:.0f}", "" if recall is None else f"{recall:.4f}")
     Console().print(table)
+
+
+@model.command("benchmark-predict")
+@home_option
+@tracking_option
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="JSON lines with a `text` field (e.g. 12,000 SemEval tweets).")
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the scored copies go. Default: a temporary folder.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Torch threads for every path; 0: every core this process may use.")
+def benchmark_predict(home: Path | None, tracking_uri: str | None, input_path: Path, work_dir: Path | None,
+                      batch_size: int, threads: int) -> None:
+    """Tweets/s of `model predict` before and after issue #12, and of gold's UDF scoring, measured in one run."""
+    import tempfile
+
+    from tweet_sentiment.model.benchmark import predict_benchmark
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = predict_benchmark(tracking_uri, home, input_path, work_dir or Path(tmp), batch_size, threads)
+    click.echo(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}, indent=2))

@@ -19,12 +19,20 @@ from transformers import AutoTokenizer, PreTrainedModel, get_linear_schedule_wit
 
 from tweet_sentiment.model.classifier import forward_logits
 from tweet_sentiment.model.delta import compress, expand, load_named_weights, named_weights, save_delta
-from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.evaluate import evaluate
-from tweet_sentiment.model.sources import BUILTIN_BASE, LoadedSource, base_classifier, builtin_base_path
-from tweet_sentiment.model.train import (ProgressCallback, TrainConfig, _batches, _check_steps, _class_weights,
-                                         _seed_everything, _split, calibrate_and_report)
+from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.semeval import load_splits
+from tweet_sentiment.model.sources import BUILTIN_BASE, LoadedSource, base_classifier, builtin_base_path
+from tweet_sentiment.model.train import (
+    ProgressCallback,
+    TrainConfig,
+    _batches,
+    _check_steps,
+    _class_weights,
+    _seed_everything,
+    _split,
+    calibrate_and_report,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +80,7 @@ def encoder_state(model: PreTrainedModel) -> dict[str, torch.Tensor]:
 
 
 def _tokenized_batch(tokenizer: AutoTokenizer, encoded: dict, ids: list[int]) -> dict[str, torch.Tensor]:
-    return tokenizer.pad({key: [encoded[key][i] for i in ids] for key in encoded.keys()}, return_tensors="pt")
+    return tokenizer.pad({key: [encoded[key][i] for i in ids] for key in encoded}, return_tensors="pt")
 
 
 @torch.no_grad()
@@ -149,7 +157,8 @@ def train_full(data_dir: Path, out_dir: Path, config: TrainConfig, progress: Pro
     tuned = best_state if best_state is not None else encoder_state(model)
     train_seconds = time.time() - started
     save_delta(tuned, base, config.delta_rank, out_dir)
-    training = {"compression": compression_costs(model, tokenizer, tuned, base, splits.dev, config),"train_tweets": int(len(targets)), "train_class_counts": dict(zip(LABELS, counts.tolist())),
+    training = {"compression": compression_costs(model, tokenizer, tuned, base, splits.dev, config),
+                "train_tweets": len(targets), "train_class_counts": dict(zip(LABELS, counts.tolist())),
                 "train_seconds": round(train_seconds, 1), "steps": step,
                 "selected_step": best_step if best_state is not None else step, "held_out_curve": curve}
     return calibrate_and_report(out_dir, splits, config, training)

@@ -28,3 +28,16 @@ def test_write_source_files_spreads_tweets_over_files(tmp_path):
     assert [len(p.read_text().splitlines()) for p in paths] == [4, 3, 3]
     assert len(lines) == 10 and set(lines[0]) == {"date", "user", "text", "sentiment"}
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_write_source_files_never_overwrites_a_file(tmp_path):
+    [first] = write_source_files(tmp_path, tweets=5, files=1, seed=3)
+    before = first.read_bytes()
+    try:
+        write_source_files(tmp_path, tweets=9, files=1, seed=3)
+    except FileExistsError as error:
+        assert first.name in str(error) and "--seed" in str(error)
+    else:
+        raise AssertionError("the second call overwrote the first one's file")
+    assert first.read_bytes() == before
+    assert write_source_files(tmp_path, tweets=5, files=1, seed=4)[0] != first

@@ -1,4 +1,4 @@
-"""The `tweet-sentiment model` commands: register, predict (JSON lines in and out), train (a smoke run)."""
+"""The `tweet-sentiment model` commands: register, predict (JSON lines in and out), errors a user can act on."""
 
 import json
 from pathlib import Path
@@ -32,6 +32,12 @@ def test_register_then_predict(tmp_path: Path) -> None:
     assert written[1]["predicted_score"] == 1.0
     assert 0.9 < written[0]["predicted_score"] < 1.0
     assert written[2]["user"] == "x"
+    assert len(list((home / "mlflow" / "model_cache").glob("HF_TWEET_SENTIMENT-v1-*/MLmodel"))) == 1
+
+    source.write_text('{"text": "ok"}\n{"text": \n')
+    bad = runner.invoke(model, ["predict", "--home", str(home), "--input", str(source), "--output", str(out)])
+    assert bad.exit_code == 1
+    assert "in.jsonl:2: not JSON" in bad.output
 
 
 def test_predict_without_registered_model_fails_clearly(tmp_path: Path) -> None:
