@@ -24,6 +24,13 @@ def bar_chart_png(title: str, items: list[tuple[str, int]], xlabel: str = "count
     return buffer.getvalue()
 
 
+def text_bar(value: float, largest: float, width: int = 12) -> str:
+    """A bar of block characters, `width` long for the largest value (at least one block for any positive value)."""
+    if value <= 0 or largest <= 0:
+        return ""
+    return "\u2588" * max(1, round(width * value / largest))
+
+
 def png_markdown(png: bytes, alt: str) -> str:
     """Markdown that shows a PNG inline (the Dagster UI renders data URIs)."""
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"

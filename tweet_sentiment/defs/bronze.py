@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
-                                          quarantine_rate_check, schema_check, top_chart)
+                                          quarantine_rate_check, rounded, schema_check, top_chart, top_table)
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.landing.manifest import Modified
 from tweet_sentiment.landing.reader import DEFAULT_MAX_LINE_BYTES, read_registered
@@ -57,13 +57,19 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
     nulls = null_counts(tweets)
     rows = lines_read - quarantined
 
+    tweeters = top_values(tweets, "user")
     yield dg.Output(tweets, "bronze_tweets", metadata={
-        "files": len(batch.files), "lines_read": lines_read, "manifest_revision": batch.revision,
+        "files": len(batch.files), "lines_read": lines_read, "rows": rows, "quarantined": quarantined,
+        "quarantine_rate": rounded(quarantined / lines_read if lines_read else 0.0),
+        "manifest_revision": batch.revision,
+        "top_20_tweeters": top_table(tweeters, "user", "tweets"),
+        "top_20_tweeters_chart": top_chart("Top 20 tweeters", tweeters),
         "null_counts": counts_table(nulls, "column", "nulls"),
-        "top_20_tweeters": top_chart("Top 20 tweeters", top_values(tweets, "user")),
         "source_files": dg.MetadataValue.json([f.path for f in batch.files])})
     yield dg.Output(quarantine_rows(parsed, "bronze", ingested_at), "bronze_quarantine", metadata={
-        "reasons": counts_table({k: v for k, v in reasons.items() if k is not None}, "reason")})
+        "quarantined": quarantined,
+        "reasons": counts_table({k: v for k, v in reasons.items() if k is not None}, "reason",
+                                empty="no quarantined rows")})
     parsed.unpersist()
     # Both outputs are written (Dagster stores each output as it is yielded): this revision of the batch is in.
     manifest.mark_ingested(batch.key, batch.revision)

@@ -15,9 +15,11 @@ from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.lakehouse.delta_log import latest_version
-from tweet_sentiment.lakehouse.evaluation_runs import evaluation_experiment, log_evaluation
+from tweet_sentiment.defs.quality import numeric_metadata, rounded
+from tweet_sentiment.lakehouse.evaluation_runs import evaluation_experiment, evaluation_run_name, log_evaluation
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned, table_exists
 from tweet_sentiment.model.labels import LABELS
+from tweet_sentiment.model.registry import ui_artifact_url, ui_experiment_url, ui_model_version_url, ui_run_url
 from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, confusion_cells,
                                                    flat_metrics, predicted_shares)
 from tweet_sentiment.trend_charts import confusion_matrix_figure, figure_png, line_chart_png
@@ -92,8 +94,7 @@ def sentiment_batch_metrics(context: dg.AssetExecutionContext, config: BatchMetr
     batch = context.partition_key
     row = batch_metrics_row(gold_predictions, batch)
     history = agreement_history(spark, str(tweet_home.layout.table(BATCH_METRICS.path[-1])), batch, config.window)
-    yield dg.Output(spark.createDataFrame([row], BATCH_METRICS_SCHEMA), metadata={
-        k: v for k, v in row.items() if isinstance(v, (int, float)) and v is not None})
+    yield dg.Output(spark.createDataFrame([row], BATCH_METRICS_SCHEMA), metadata=numeric_metadata(row))
     if row["agreement"] is None:
         yield dg.AssetCheckResult(check_name="agreement_drift", passed=True, severity=dg.AssetCheckSeverity.WARN,
                                   metadata={"reason": "no labelled rows in this batch"})
@@ -101,8 +102,9 @@ def sentiment_batch_metrics(context: dg.AssetExecutionContext, config: BatchMetr
     passed, norm, threshold = agreement_drift(row["agreement"], history, config.min_history, config.max_drop)
     yield dg.AssetCheckResult(
         check_name="agreement_drift", passed=passed, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"agreement": row["agreement"], "norm": norm if norm is not None else "n/a",
-                  "threshold": threshold if threshold is not None else "n/a", "earlier_batches": len(history)})
+        metadata={"agreement": rounded(row["agreement"]), "norm": rounded(norm) if norm is not None else "n/a",
+                  "threshold": rounded(threshold) if threshold is not None else "n/a",
+                  "earlier_batches": len(history)})
 
 
 def _confusion_markdown(matrix: list[list[int]]) -> str:
@@ -111,14 +113,40 @@ def _confusion_markdown(matrix: list[list[int]]) -> str:
     return "\n".join(lines)
 
 
-def trend_chart(batch_metrics: DataFrame) -> dg.MetadataValue:
-    """Agreement, macro-F1 and the predicted positive share per batch, oldest first."""
+TREND_ARTIFACT = "agreement_per_batch.png"
+CONFUSION_ARTIFACT = "confusion_matrix.png"
+
+
+def trend_png(batch_metrics: DataFrame) -> bytes | None:
+    """Agreement, macro-F1 and the predicted positive share per batch, oldest first; None before any batch."""
     rows = batch_metrics.orderBy("batch").select("batch", "agreement", "macro_f1", "share_pos").collect()
     if not rows:
-        return dg.MetadataValue.md("*no batch metrics yet*")
-    png = line_chart_png("Agreement per batch", [r["batch"][:16] for r in rows],
-                         {name: [r[name] for r in rows] for name in ("agreement", "macro_f1", "share_pos")})
-    return dg.MetadataValue.md(png_markdown(png, "agreement per batch"))
+        return None
+    return line_chart_png("Agreement per batch", [r["batch"][:16] for r in rows],
+                          {name: [r[name] for r in rows] for name in ("agreement", "macro_f1", "share_pos")},
+                          compact=True)
+
+
+def chart(png: bytes | None, alt: str, run_id: str, artifact: str) -> dg.MetadataValue:
+    """The picture as markdown: a link to the run's artifact in the MLflow UI when one runs (short markdown, which
+    the asset page shows without a click), else the PNG embedded (behind "Show Markdown")."""
+    if png is None:
+        return dg.MetadataValue.md(f"*{alt}: no data yet*")
+    url = ui_artifact_url(run_id, artifact)
+    return dg.MetadataValue.md(f"![{alt}]({url})" if url else png_markdown(png, alt))
+
+
+def mlflow_links(experiment_id: str, run_id: str, model_name: str, versions: list[str]) -> dict[str, dg.MetadataValue]:
+    """Links to the evaluation run and the model version(s) it evaluated in the MLflow UI; none without a UI."""
+    run = ui_run_url(experiment_id, run_id)
+    if run is None:
+        return {}
+    links = {"mlflow_run": dg.MetadataValue.url(run),
+             "mlflow_experiment": dg.MetadataValue.url(ui_experiment_url(experiment_id))}
+    for version in versions:
+        key = "mlflow_model_version" if len(versions) == 1 else f"mlflow_model_version_{version}"
+        links[key] = dg.MetadataValue.url(ui_model_version_url(model_name, version))
+    return links
 
 
 @dg.asset(
@@ -136,25 +164,33 @@ def sentiment_evaluation(context: dg.AssetExecutionContext, pyspark: DeltaSparkR
     silver_version = latest_version(tweet_home.layout.table("silver_mentions"))
     covered = sorted(r["batch"] for r in gold_predictions.select("batch").distinct().collect())
     models = _distinct(gold_predictions, "model_version")
+    model_names = _distinct(gold_predictions, "model_name")
     metrics = classification_metrics(confusion_cells(gold_predictions))
     shares = predicted_shares(gold_predictions)
     flat = flat_metrics(metrics) | {f"share_{k.lower()}": v for k, v in shares.items()}
-    params = {"model_name": ",".join(_distinct(gold_predictions, "model_name")), "model_version": ",".join(models),
+    params = {"model_name": ",".join(model_names), "model_version": ",".join(models),
               "mlflow_version": package_version("mlflow"), "silver_delta_version": silver_version,
               "gold_delta_version": gold_version, "batches_count": len(covered), "batches": ",".join(covered)}
     figure = confusion_matrix_figure(metrics["confusion_matrix"], LABELS, "Given vs predicted sentiment")
+    trend = trend_png(sentiment_batch_metrics)
     client, experiment_id = evaluation_experiment(mlflow_registry.tracking_uri, mlflow_registry.home)
     run_id = log_evaluation(client, experiment_id, flat | {"rows": metrics["rows"]}, params, figure,
                             {**metrics, "batches": covered, "predicted_shares": shares},
-                            {"dagster_run_id": context.run_id})
+                            {"dagster_run_id": context.run_id}, run_name=evaluation_run_name(covered, models),
+                            images={TREND_ARTIFACT: trend} if trend is not None else None)
     context.log.info(f"evaluation logged as MLflow run {run_id}: macro-F1 {metrics['macro_f1']:.3f}")
+    # Ordered as the asset page lists them: the headline numbers, the pictures and links, then the details.
+    headline = ("macro_f1", "accuracy")
     return dg.MaterializeResult(metadata={
-        "mlflow_run_id": run_id, "mlflow_experiment_id": experiment_id, "rows_evaluated": metrics["rows"],
-        **{k: round(v, 4) for k, v in flat.items()},
+        **{k: rounded(flat[k]) for k in headline}, "rows_evaluated": metrics["rows"],
+        "agreement_per_batch": chart(trend, "agreement per batch", run_id, TREND_ARTIFACT),
+        **mlflow_links(experiment_id, run_id, model_names[0] if model_names else "", models),
+        "confusion_matrix": dg.MetadataValue.md(_confusion_markdown(metrics["confusion_matrix"])),
+        "confusion_matrix_chart": chart(figure_png(figure, compact=True), "confusion matrix", run_id,
+                                        CONFUSION_ARTIFACT),
+        **{k: rounded(v) for k, v in flat.items() if k not in headline},
+        "mlflow_run_id": run_id, "mlflow_experiment_id": experiment_id,
         "model_version": ",".join(models), "gold_delta_version": gold_version, SOURCE_VERSION_KEY: gold_version,
         "silver_delta_version": silver_version if silver_version is not None else -1,
         "batches_covered": len(covered),
-        "confusion_matrix": dg.MetadataValue.md(_confusion_markdown(metrics["confusion_matrix"]) + "\n\n"
-                                                + png_markdown(figure_png(figure), "confusion matrix")),
-        "agreement_per_batch": trend_chart(sentiment_batch_metrics),
     })

@@ -10,13 +10,14 @@ from pyspark.sql import functions as F
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.production_model import PRODUCTION_MODEL, production_ref
-from tweet_sentiment.defs.quality import counts_table, non_null_check, schema_check
+from tweet_sentiment.defs.quality import counts_table, non_null_check, rounded, schema_check
 from tweet_sentiment.defs.resources import DeltaSparkResource
 from tweet_sentiment.engine.client import local_checkpoint
 from tweet_sentiment.lakehouse.inference import (MODEL_LOADS, PANDAS_UDF, SCORERS, local_model_path, scorer,
                                                  task_slots)
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT
+from tweet_sentiment.model.registry import ui_model_version_url
 from tweet_sentiment.transforms.gold import GOLD_SCHEMA, distinct_texts, predictions_of
 
 GOLD = dg.AssetKey("gold_predictions")
@@ -47,6 +48,13 @@ def gold_profile(gold: DataFrame) -> tuple[dict[str, int], dict[str, int], int]:
         F.sum(F.when(valid, 0).otherwise(1)).alias("invalid")).first()
     nulls = {c: int(row[f"null_{c}"] or 0) for c in KEY_COLUMNS}
     return nulls, {label: int(row[label] or 0) for label in LABELS}, int(row["invalid"] or 0)
+
+
+def prediction_shares(predicted: dict[str, int]) -> dict[str, int | float]:
+    """Rows and share of each predicted label, as numbers: the asset's Plots tab draws them per batch."""
+    total = sum(predicted.values())
+    return {**{f"predicted_{label.lower()}": n for label, n in predicted.items()},
+            **{f"share_{label.lower()}": rounded(n / total if total else 0.0) for label, n in predicted.items()}}
 
 
 def predictions_check(invalid: int) -> dg.AssetCheckResult:
@@ -103,11 +111,15 @@ def gold_predictions(context: dg.AssetExecutionContext, config: GoldConfig, pysp
                      f"{loads if loads is not None else '?'} Python workers loaded the model for it")
 
     yield dg.Output(gold, metadata={
-        "model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri, "scorer": config.scorer,
+        "model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri,
+        **({"mlflow_model_version": dg.MetadataValue.url(link)}
+           if (link := ui_model_version_url(ref.name, ref.version)) else {}),
+        "scorer": config.scorer,
         "distinct_texts_scored": scored, "scoring_seconds": round(seconds, 2),
         **({"model_loads": loads} if loads is not None else {}),
         "texts_per_second": round(scored / seconds, 1) if seconds else 0.0,
         "predicted_sentiment": counts_table(predicted, "predicted_sentiment"),
+        **prediction_shares(predicted),
     })
     yield from checks
 

@@ -7,7 +7,10 @@ import dagster as dg
 import mlflow.pyfunc
 
 from tweet_sentiment.model.registry import (ALIAS, TRACKING_ENV_VAR, Registration, load_production_model,
-                                            register_source)
+                                            register_source, ui_model_version_url, ui_run_url)
+
+SENTIMENT_MODEL = dg.AssetKey("sentiment_model")
+REPORTED_BY_TAG = "tweet_sentiment/reported_by"
 
 
 class MlflowRegistry(dg.ConfigurableResource):
@@ -42,32 +45,55 @@ def _markdown_confusion(matrix: dict) -> str:
     return "\n".join(lines)
 
 
-@dg.asset(group_name="model", kinds={"mlflow", "huggingface"})
-def sentiment_model(context: dg.AssetExecutionContext, config: SentimentModelConfig,
-                    mlflow_registry: MlflowRegistry) -> dg.MaterializeResult:
-    """The tweet sentiment classifier (NEG/NEU/POS + probability) registered in MLflow as HF_TWEET_SENTIMENT@production.
-
-    Registering an identical model again reuses its version instead of adding one.
-    """
-    registration = mlflow_registry.register(config.source, config.dev_data, context)
-    metadata: dict[str, dg.RawMetadataValue] = {
+def registration_metadata(registration: Registration) -> dict[str, object]:
+    """What the UI shows for a registration, with links into the MLflow UI when one runs."""
+    run_link = ui_run_url(registration.experiment_id, registration.run_id) if registration.experiment_id else None
+    version_link = ui_model_version_url(registration.name, registration.version)
+    metadata: dict[str, object] = {
         "model_name": registration.name,
         "version": registration.version,
         "alias": ALIAS,
         "model_uri": f"models:/{registration.name}/{registration.version}",
+        **({"mlflow_model_version": dg.MetadataValue.url(version_link)} if version_link else {}),
         "source": registration.source,
         "base_model": registration.base_model,
-        "dev_macro_recall": registration.dev_macro_recall if registration.dev_macro_recall is not None else "n/a",
+        "dev_macro_recall": (round(registration.dev_macro_recall, 4) if registration.dev_macro_recall is not None
+                             else "n/a"),
         "size_mb": round(registration.size_bytes / 2**20, 1),
         "reused_existing_version": registration.reused,
-        "mlflow_run": (dg.MetadataValue.url(registration.run_url) if registration.run_url.startswith("http")
+        "mlflow_run": (dg.MetadataValue.url(run_link or registration.run_url)
+                       if run_link or registration.run_url.startswith("http")
                        else dg.MetadataValue.text(registration.run_url)),
     }
     metrics = registration.dev_metrics
     if metrics:
-        metadata["dev_recall"] = dg.MetadataValue.json(metrics["recall"])
+        metadata["dev_recall"] = dg.MetadataValue.table(
+            [dg.TableRecord({"label": label, "recall": round(float(value), 4)})
+             for label, value in metrics["recall"].items()],
+            dg.TableSchema([dg.TableColumn("label", "string"), dg.TableColumn("recall", "float")]))
         metadata["dev_confusion_matrix"] = dg.MetadataValue.md(_markdown_confusion(metrics["confusion_matrix"]))
-    return dg.MaterializeResult(metadata=metadata)
+    return metadata
+
+
+@dg.asset(key=SENTIMENT_MODEL, group_name="model", kinds={"mlflow", "huggingface"})
+def sentiment_model(context: dg.AssetExecutionContext, config: SentimentModelConfig,
+                    mlflow_registry: MlflowRegistry) -> dg.MaterializeResult:
+    """The tweet sentiment classifier (NEG/NEU/POS + probability) registered in MLflow as HF_TWEET_SENTIMENT@production.
+
+    Registering an identical model again reuses its version instead of adding one. `tweet-sentiment model register`
+    reports its registrations here too.
+    """
+    registration = mlflow_registry.register(config.source, config.dev_data, context)
+    return dg.MaterializeResult(metadata=registration_metadata(registration))
+
+
+def report_cli_registration(instance: dg.DagsterInstance, registration: Registration,
+                            command: str = "tweet-sentiment model register") -> None:
+    """Record a registration made outside Dagster (the CLI) as a materialization of sentiment_model, without a run,
+    so that the asset does not read "Never materialized" when the model was registered from the command line."""
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key=SENTIMENT_MODEL, metadata={**registration_metadata(registration), "registered_by": command},
+        tags={REPORTED_BY_TAG: "cli"}))
 
 
 @dg.definitions

@@ -9,6 +9,7 @@ from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.lakehouse.inference import ModelRef, production_model_ref
+from tweet_sentiment.model.registry import ui_model_version_url
 
 PRODUCTION_MODEL = dg.AssetKey("production_model")
 
@@ -18,8 +19,10 @@ def production_ref(registry: MlflowRegistry) -> ModelRef:
     return production_model_ref(registry.tracking_uri, registry.home)
 
 
-def _metadata(ref: ModelRef) -> dict[str, str]:
-    return {"model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri}
+def _metadata(ref: ModelRef) -> dict[str, object]:
+    link = ui_model_version_url(ref.name, ref.version)
+    return {"model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri,
+            **({"mlflow_model_version": dg.MetadataValue.url(link)} if link else {})}
 
 
 def observation(ref: ModelRef) -> dg.AssetObservation:

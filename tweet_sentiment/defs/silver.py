@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
-                                          quarantine_rate_check, schema_check, top_chart)
+                                          quarantine_rate_check, rounded, schema_check, top_chart, top_table)
 from tweet_sentiment.transforms.profiling import count_where, null_conditions, top_values
 from tweet_sentiment.transforms.silver import (silver_mentions, silver_quarantine, validate_tweets,
                                                validation_profile)
@@ -58,12 +58,17 @@ def silver(context: dg.AssetExecutionContext, config: SilverConfig,
     nulls = count_where(mentions, {**null_conditions(mentions), BAD_MENTIONS: ~F.col("mention").rlike(HANDLE_RULE)})
     format_result = mention_format_check(nulls.pop(BAD_MENTIONS))
 
+    top = top_values(mentions, "mention")
     yield dg.Output(mentions, "silver_mentions", metadata={
-        "tweets_in": tweets_in, **with_and_without,
-        "null_counts": counts_table(nulls, "column", "nulls"),
-        "top_20_mentions": top_chart("Top 20 mentions", top_values(mentions, "mention"))})
+        "tweets_in": tweets_in, **with_and_without, "quarantined": quarantined,
+        "quarantine_rate": rounded(quarantined / tweets_in if tweets_in else 0.0),
+        "top_20_mentions": top_table(top, "mention", "mentions"),
+        "top_20_mentions_chart": top_chart("Top 20 mentions", top),
+        "null_counts": counts_table(nulls, "column", "nulls")})
     yield dg.Output(silver_quarantine(validated, rejected_at), "silver_quarantine", metadata={
-        "reasons": counts_table({k: v for k, v in reasons.items() if k is not None}, "reason")})
+        "quarantined": quarantined,
+        "reasons": counts_table({k: v for k, v in reasons.items() if k is not None}, "reason",
+                                empty="no quarantined rows")})
 
     yield schema_check("silver_mentions", mentions, SILVER_SCHEMA)
     yield non_null_check("silver_mentions", nulls, ["timestamp", "mention", "cleaned_text"])

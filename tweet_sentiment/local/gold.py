@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.evaluation import BATCH_METRICS
 from tweet_sentiment.defs.gold import GOLD
-from tweet_sentiment.defs.model import MlflowRegistry
+from tweet_sentiment.defs.model import MlflowRegistry, report_cli_registration
 from tweet_sentiment.defs.production_model import report_production_model
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.inference import ModelRef
@@ -50,7 +50,8 @@ def ensure_production_model(instance: dg.DagsterInstance, registry: MlflowRegist
         return report_production_model(instance, registry)
     except LookupError:
         step("no HF_TWEET_SENTIMENT@production yet: registering the builtin model")
-        register_source("builtin", registry.tracking_uri, registry.home, step=step)
+        registration = register_source("builtin", registry.tracking_uri, registry.home, step=step)
+        report_cli_registration(instance, registration, command="tweet-sentiment (first use of the home)")
         return report_production_model(instance, registry)
 
 

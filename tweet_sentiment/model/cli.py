@@ -115,10 +115,20 @@ def register(home: Path | None, tracking_uri: str | None, source: str, dev_data:
 
         result = register_source(source, tracking_uri, home, dev_data, model_config={"precision": precision},
                                  step=step)
+    _report_to_dagster(result, home)
     recall = f"{result.dev_macro_recall:.4f}" if result.dev_macro_recall is not None else "n/a"
     verb = "already registered as" if result.reused else "registered"
     click.echo(f"{result.name} {verb} version {result.version} (@{ALIAS}); source {result.source}; dev macro-recall "
                f"{recall}; {result.size_bytes / 2**20:.1f} MB; run {result.run_url}")
+
+
+def _report_to_dagster(registration, home: Path | None) -> None:
+    """The registration as a materialization of `sentiment_model` in the home's Dagster instance."""
+    from tweet_sentiment.defs.model import report_cli_registration
+    from tweet_sentiment.instance import open_instance
+    from tweet_sentiment.settings import HomeLayout
+
+    report_cli_registration(open_instance(HomeLayout.resolve(home), None), registration)
 
 
 @model.command()

@@ -3,12 +3,14 @@
 import hashlib
 import json
 import logging
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 import mlflow
 import mlflow.pyfunc
@@ -30,6 +32,15 @@ so one registration would silently redirect every later one in the same process.
 MODEL_NAME = "HF_TWEET_SENTIMENT"
 ALIAS = "production"
 EXPERIMENT = "tweet_sentiment_model"
+MLFLOW_UI_ENV_VAR = "TWEET_SENTIMENT_MLFLOW_UI_URL"
+"""Base URL of a running MLflow UI (`tweet-sentiment dev` starts one): Dagster metadata links into it when set."""
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING_KIND = "custom_model_development"
+"""MLflow 3's experiment type for classic model training: the UI opens on runs instead of the GenAI traces page."""
+MODEL_DESCRIPTION = (
+    "Tweet sentiment classifier: text in, predicted_sentiment (NEG/NEU/POS) and predicted_score (0-100) out. "
+    "Registered by tweet_sentiment (`tweet-sentiment model register` or the Dagster asset sentiment_model); "
+    f"the alias `{ALIAS}` is the version that gold_predictions scores with.")
 HASH_TAG = "content_hash"
 # Bump when the pyfunc's behaviour changes, so that identical weights under new code get a new version.
 WRAPPER_VERSION = "1"
@@ -70,8 +81,65 @@ def configure(tracking_uri: str | None = None, home: str | Path | None = None) -
 def _experiment_id(artifact_location: str | None) -> str:
     experiment = mlflow.get_experiment_by_name(EXPERIMENT)
     if experiment is not None:
+        mark_model_training(MlflowClient(), experiment.experiment_id, experiment.tags)
         return experiment.experiment_id
-    return mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location)
+    return mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location,
+                                    tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING_KIND})
+
+
+def mark_model_training(client: MlflowClient, experiment_id: str, tags: dict[str, str]) -> None:
+    """Type an experiment as model training (MLflow 3 opens an untyped one on its GenAI traces page)."""
+    if tags.get(EXPERIMENT_KIND_TAG) != MODEL_TRAINING_KIND:
+        client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND)
+
+
+def mlflow_ui_url() -> str | None:
+    """The MLflow UI's base URL from $TWEET_SENTIMENT_MLFLOW_UI_URL, without a trailing slash; None when unset."""
+    url = os.environ.get(MLFLOW_UI_ENV_VAR, "").strip().rstrip("/")
+    return url or None
+
+
+# MLflow 3.x UIs choose between their GenAI and model-training views by this query parameter (else by the last
+# choice stored in the browser, GenAI at first); older ones ignore it. The experiment tag above covers the rest.
+ML_VIEW = "workflowType=machine_learning"
+
+
+def ui_experiment_url(experiment_id: str, base: str | None = None) -> str | None:
+    """The experiment's runs in the MLflow UI (model-training view), None without a UI."""
+    base = base or mlflow_ui_url()
+    return f"{base}/#/experiments/{experiment_id}?{ML_VIEW}" if base else None
+
+
+def ui_run_url(experiment_id: str, run_id: str, base: str | None = None) -> str | None:
+    """The run's page in the MLflow UI (model-training view), None without a UI."""
+    base = base or mlflow_ui_url()
+    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{ML_VIEW}" if base and run_id else None
+
+
+def ui_model_version_url(name: str, version: str, base: str | None = None) -> str | None:
+    """The registered model version's page in the MLflow UI, None without a UI."""
+    base = base or mlflow_ui_url()
+    return f"{base}/#/models/{quote(name)}/versions/{quote(str(version))}?{ML_VIEW}" if base else None
+
+
+def ui_artifact_url(run_id: str, path: str, base: str | None = None) -> str | None:
+    """A URL that serves one of the run's artifacts (an image for Dagster markdown), None without a UI."""
+    base = base or mlflow_ui_url()
+    return f"{base}/get-artifact?{urlencode({'path': path, 'run_uuid': run_id})}" if base else None
+
+
+def describe(client: MlflowClient, version: str, description: str) -> None:
+    """Describe the registered model and one version of it in the registry (kept when already so)."""
+    if (client.get_registered_model(MODEL_NAME).description or "") != MODEL_DESCRIPTION:
+        client.update_registered_model(MODEL_NAME, description=MODEL_DESCRIPTION)
+    if not client.get_model_version(MODEL_NAME, version).description:
+        client.update_model_version(MODEL_NAME, version, description=description)
+
+
+def version_description(source: str, base_model: str, dev_metrics: dict | None) -> str:
+    """What a version is, for the registry page: where it came from and how it scored on the dev set."""
+    recall = f"dev macro-recall {dev_metrics['macro_recall']:.3f}" if dev_metrics else "dev metrics not measured"
+    return f"Source {source} (base model {base_model}); {recall}."
 
 
 def content_hash(folder: Path, model_config: dict) -> str:
@@ -106,6 +174,7 @@ class Registration:
     dev_metrics: dict | None
     size_bytes: int
     reused: bool
+    experiment_id: str = ""
 
     @property
     def dev_macro_recall(self) -> float | None:
@@ -149,12 +218,14 @@ def register(loaded: "LoadedSource", tracking_uri: str | None = None, home: str 
         if existing is not None:
             step(f"identical model already registered as version {existing.version}")
             client.set_registered_model_alias(MODEL_NAME, ALIAS, existing.version)
+            describe(client, str(existing.version), version_description(loaded.source, loaded.base_model,
+                                                                        dev_metrics))
             experiment = client.get_run(existing.run_id).info.experiment_id if existing.run_id else experiment_id
             return Registration(MODEL_NAME, str(existing.version), existing.run_id or "",
                                 run_url(uri, experiment, existing.run_id or ""), loaded.source, loaded.base_model,
-                                dev_metrics, size, reused=True)
+                                dev_metrics, size, reused=True, experiment_id=experiment)
         step("logging the model to MLflow")
-        with mlflow.start_run(experiment_id=experiment_id, run_name=f"register-{loaded.source}") as run:
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"register-{Path(loaded.source).name}") as run:
             mlflow.set_tags({"source": loaded.source, "base_model": loaded.base_model, **(tags or {})})
             mlflow.log_params({"source": loaded.source, "base_model": loaded.base_model, **config})
             if dev_metrics:
@@ -171,8 +242,10 @@ def register(loaded: "LoadedSource", tracking_uri: str | None = None, home: str 
     client.set_model_version_tag(MODEL_NAME, registered, HASH_TAG, digest)
     client.set_model_version_tag(MODEL_NAME, registered, "source", loaded.source)
     client.set_registered_model_alias(MODEL_NAME, ALIAS, registered)
+    describe(client, registered, version_description(loaded.source, loaded.base_model, dev_metrics))
     return Registration(MODEL_NAME, registered, run.info.run_id, run_url(uri, experiment_id, run.info.run_id),
-                        loaded.source, loaded.base_model, dev_metrics, size, reused=False)
+                        loaded.source, loaded.base_model, dev_metrics, size, reused=False,
+                        experiment_id=experiment_id)
 
 
 def production_uri() -> str:

@@ -16,6 +16,11 @@ def _checks(result) -> dict[str, bool]:
     return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
 
 
+def _metadata(result: dg.ExecuteInProcessResult, node: str, asset: str) -> dict:
+    """The metadata of one output of a multi-asset."""
+    (event,) = [m for m in result.asset_materializations_for_node(node) if m.asset_key.to_user_string() == asset]
+    return event.metadata
+
 def test_bad_input_is_quarantined_and_every_line_is_accounted_for(resources, instance, home, source_dir, spark):
     good = "".join(GOOD_LINE % (i, i) for i in range(6))
     (source_dir / "mixed.json").write_bytes(
@@ -36,7 +41,19 @@ def test_bad_input_is_quarantined_and_every_line_is_accounted_for(resources, ins
     assert _checks(result) == {"schema": True, "non_null_keys": True, "quarantine_rate": False}
     metadata = result.asset_materializations_for_node("bronze")[0].metadata
     assert metadata["lines_read"].value == lines_read
-    assert "data:image/png;base64," in metadata["top_20_tweeters"].value
+    assert (metadata["rows"].value, metadata["quarantined"].value, metadata["quarantine_rate"].value) == (6, 4, 0.4)
+    # The top tweeters as a table (shown without a click), the picture beside it.
+    top = metadata["top_20_tweeters"]
+    assert isinstance(top, dg.TableMetadataValue) and len(top.records) == 6
+    assert {r.data["tweets"] for r in top.records} == {1} and {r.data["bar"] for r in top.records} == {"\u2588" * 12}
+    assert "data:image/png;base64," in metadata["top_20_tweeters_chart"].value
+    assert isinstance(metadata["null_counts"], dg.TableMetadataValue)
+    quarantine = _metadata(result, "bronze", "bronze_quarantine")
+    assert {r.data["reason"]: r.data["count"] for r in quarantine["reasons"].records} == {
+        "invalid_utf8": 1, "malformed_json": 1, "missing_text": 1, "wrong_type:text=BIGINT": 1}
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert {r.data["column"]: r.data["nulls"] for r in checks["non_null_keys"].metadata["null_counts"].records} == {
+        "text": 0, "source_file": 0, "processing_time": 0}
 
 
 def test_rerunning_a_partition_gives_the_same_rows(resources, instance, home, source_dir, spark):

@@ -11,6 +11,12 @@ LINES = [
 ]
 
 
+def _metadata(result: dg.ExecuteInProcessResult, node: str, asset: str) -> dict:
+    """The metadata of one output of a multi-asset."""
+    (event,) = [m for m in result.asset_materializations_for_node(node) if m.asset_key.to_user_string() == asset]
+    return event.metadata
+
+
 def test_silver_explodes_mentions_and_quarantines_bad_dates(resources, instance, home, source_dir, spark):
     (source_dir / "t.json").write_text("\n".join(LINES) + "\n")
     (key,) = register_batches(home, source_dir, instance)
@@ -27,3 +33,9 @@ def test_silver_explodes_mentions_and_quarantines_bad_dates(resources, instance,
     assert checks[("silver_mentions", "mention_format")] and checks[("silver_mentions", "schema")]
     metadata = result.asset_materializations_for_node("silver")[0].metadata
     assert metadata["tweets_with_mentions"].value == 1 and metadata["tweets_without_mentions"].value == 1
+    assert (metadata["quarantined"].value, metadata["quarantine_rate"].value) == (1, 0.3333)
+    assert [(r.data["mention"], r.data["mentions"]) for r in metadata["top_20_mentions"].records] == [
+        ("al_1", 1), ("bob", 1)]
+    # Every line was valid JSON: bronze's empty reasons say so instead of a bare header.
+    bronze_quarantine = _metadata(result, "bronze", "bronze_quarantine")
+    assert bronze_quarantine["reasons"].value == "no quarantined rows"
