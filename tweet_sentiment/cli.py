@@ -30,7 +30,10 @@ def generate(out: Path, tweets: int, files: int, seed: int) -> None:
     """Write reproducible synthetic tweet files (JSON lines) into OUT."""
     from tweet_sentiment.landing.generate import write_source_files
 
-    paths = write_source_files(out, tweets=tweets, files=files, seed=seed)
+    try:
+        paths = write_source_files(out, tweets=tweets, files=files, seed=seed)
+    except FileExistsError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(f"wrote {tweets} tweets in {len(paths)} files to {out}")
 
 
@@ -41,13 +44,27 @@ def generate(out: Path, tweets: int, files: int, seed: int) -> None:
               help="Generate this many sample tweets first when the source folder has no files.")
 @click.option("--allow-overwrites", is_flag=True, envvar=ALLOW_OVERWRITES_ENV_VAR,
               help="Re-ingest files that changed after they were ingested; each new version replaces the old rows.")
-def run(home: Path | None, source: Path | None, sample_if_empty: int, allow_overwrites: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Show library and Dagster logs on the terminal too.")
+def run(home: Path | None, source: Path | None, sample_if_empty: int, allow_overwrites: bool, verbose: bool) -> None:
     """Ingest every new file in the source folder, as the sensor would, and run each batch that needs it."""
     from tweet_sentiment.local.main_job import run_main_job
+    from tweet_sentiment.local.summary import console
+    from tweet_sentiment.local.terminal import log_file, quiet_terminal
 
     if allow_overwrites:
         os.environ[ALLOW_OVERWRITES_ENV_VAR] = "1"
-    sys.exit(run_main_job(HomeLayout.resolve(home), source, sample_if_empty))
+    layout = HomeLayout.resolve(home)
+    from tweet_sentiment.local.mlflow_ui import UI_URL_ENV_VAR, remembered_ui_url
+
+    if remembered_ui_url(layout) and UI_URL_ENV_VAR not in os.environ:  # links that work whenever `dev` runs
+        os.environ[UI_URL_ENV_VAR] = remembered_ui_url(layout)
+    log_path = log_file(layout.root / "logs", "run")
+    console.print(f"[dim]full log: {log_path}[/]")
+    with quiet_terminal(console, log_path, verbose):
+        code = run_main_job(layout, source, sample_if_empty)
+    if code:
+        console.print(f"[red]some work failed: details above and in {log_path}[/]")
+    sys.exit(code)
 
 
 @main.command()
@@ -93,9 +110,14 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
         click.echo(f"MLflow UI: {os.environ[UI_URL_ENV_VAR]}")
     layout.source_dir(source).mkdir(parents=True, exist_ok=True)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
-    command = [sys.executable, "-m", "dagster", "dev", "-p", str(port)]
+    command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
     command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "tweet_sentiment.definitions"]
-    click.echo(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; watching {layout.source_dir(source)}")
+    from tweet_sentiment.local.landing_watcher import start_landing_watcher
+
+    # The watcher submits a landed file's run at once; the sensor (every 5 s) requests whatever it missed.
+    start_landing_watcher(layout, source, f"http://127.0.0.1:{port}", watch_pid=os.getpid())
+    click.echo(f"DAGSTER_HOME={os.environ['DAGSTER_HOME']}; watching {layout.source_dir(source)} "
+               f"(landing watcher log: {layout.state / 'landing-watcher.log'})")
     # Replace this process, so that stopping it (Ctrl-C, kill) stops dagster dev and its daemon too.
     os.execv(sys.executable, command)
 
@@ -103,11 +125,15 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
 def _register_subcommands() -> None:
     from tweet_sentiment.bench.cli import bench
     from tweet_sentiment.engine.cli import engine
+    from tweet_sentiment.local.maintain import maintain
+    from tweet_sentiment.local.reset import reset
     from tweet_sentiment.model.cli import model
 
     main.add_command(model)
     main.add_command(engine)
     main.add_command(bench)
+    main.add_command(maintain)
+    main.add_command(reset)
 
 
 _register_subcommands()

@@ -16,7 +16,13 @@ def test_definitions_load_with_the_graph_the_sensor_and_the_job():
     sensor_job = definitions.resolve_job_def("batch_pipeline_with_mentions")
     assert sensor_job.partitions_def == job.partitions_def
     sensor_assets = {k.to_user_string() for k in sensor_job.asset_layer.executable_asset_keys}
-    assert sensor_assets == {k.to_user_string() for k in job.asset_layer.executable_asset_keys} | {"mention_sentiment"}
+    assert sensor_assets == {k.to_user_string() for k in job.asset_layer.executable_asset_keys} | {
+        "mention_sentiment_partials", "mention_sentiment"}
+    aggregates = definitions.resolve_job_def("gold_aggregates").asset_layer.executable_asset_keys
+    assert {k.to_user_string() for k in aggregates} == {"mention_sentiment", "sentiment_evaluation"}
+    assert definitions.resolve_schedule_def("lakehouse_maintenance_schedule").default_status == (
+        dg.DefaultScheduleStatus.STOPPED)
+    assert {"lakehouse_maintenance", "lakehouse_reset"} <= {j.name for j in definitions.resolve_all_job_defs()}
     assert {"tweet_home", "pyspark", "delta_io_manager"} <= set(definitions.resources)
 
 

@@ -1,4 +1,5 @@
-"""The application aggregate: predicted sentiment per mention over every batch, refreshed when gold changes."""
+"""The application aggregate, kept incrementally: a per-batch partial, and per-mention totals updated from the
+partials' changes, so a batch costs the same whether it is the first or the ten-thousandth."""
 
 import dagster as dg
 from pyspark.sql import DataFrame
@@ -6,12 +7,18 @@ from pyspark.sql import functions as F
 
 from tweet_sentiment.charts import png_markdown
 from tweet_sentiment.defs.gold import GOLD
+from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quality import top_chart
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
+from tweet_sentiment.lakehouse.aggregates import CHANGE_FEED
+from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY
+from tweet_sentiment.lakehouse.delta_log import latest_version
+from tweet_sentiment.lakehouse.mention_tables import DAILY_TABLE, PARTIALS_TABLE, TOTALS_TABLE, update_mention_tables
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned
-from tweet_sentiment.transforms.mention_sentiment import daily_trend, mention_sentiment as aggregate
+from tweet_sentiment.transforms.mention_aggregates import daily_trend, mention_day_partials
 from tweet_sentiment.trend_charts import line_chart_png
 
+PARTIALS = dg.AssetKey(PARTIALS_TABLE)
 TREND_MENTIONS = 5
 
 
@@ -22,9 +29,9 @@ def top_by(counts: DataFrame, column: str, limit: int = 20) -> list[tuple[str, i
     return [(r["mention"], int(r[column])) for r in rows]
 
 
-def trend_chart(gold: DataFrame, mentions: list[str]) -> dg.MetadataValue:
+def trend_chart(daily: DataFrame, mentions: list[str]) -> dg.MetadataValue:
     """Net sentiment ((positive - negative) / total) per UTC day for the given mentions, one line each."""
-    rows = daily_trend(gold, mentions).collect()
+    rows = daily_trend(daily, mentions).collect()
     if not rows:
         return dg.MetadataValue.md("*no data*")
     days = sorted({str(r["day"]) for r in rows})
@@ -37,27 +44,58 @@ def trend_chart(gold: DataFrame, mentions: list[str]) -> dg.MetadataValue:
 
 
 @dg.asset(
+    key=PARTIALS,
     deps=[GOLD],
+    partitions_def=batches,
     group_name="analytics",
     io_manager_key="delta_io_manager",
+    metadata={"partition_expr": "batch", TABLE_PROPERTIES_KEY: CHANGE_FEED},
+    kinds={"spark", "delta"},
+    pool="lakehouse_partials",
+)
+def mention_sentiment_partials(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource,
+                               tweet_home: TweetSentimentHome) -> dg.Output:
+    """One batch's contribution to mention_sentiment: per mention and UTC day, first and last tweet and predicted
+    counts, stamped with the gold version read. Its change feed is what mention_sentiment is updated from."""
+    gold, gold_version = read_pinned(pyspark.spark_session, tweet_home.layout.table(GOLD.path[-1]))
+    partials = mention_day_partials(gold.where(F.col("batch") == context.partition_key), gold_version)
+    return dg.Output(partials, metadata={"gold_version": gold_version})
+
+
+@dg.asset(
+    deps=[GOLD, PARTIALS],  # after the batch's partial where a run has both (the sensor's batch runs)
+    group_name="analytics",
     kinds={"spark", "delta"},
     pool="lakehouse_analytics",
 )
 def mention_sentiment(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource,
-                      tweet_home: TweetSentimentHome) -> dg.Output:
+                      tweet_home: TweetSentimentHome) -> dg.MaterializeResult:
     """One row per mention over all batches: first and last tweet, predicted negative/neutral/positive counts and
-    total, most mentioned first. Rebuilt whole from gold, so a re-processed batch is never counted twice."""
-    gold_predictions, gold_version = read_pinned(pyspark.spark_session, tweet_home.layout.table(GOLD.path[-1]))
-    # One file in total order: the table is small (one row per mention) and readers see it sorted by total.
-    counts = aggregate(gold_predictions).coalesce(1).persist()
+    total. Updated with one MERGE from the partials' changes (a re-run or re-scored batch replaces its contribution),
+    with mention_sentiment_daily (per mention and day) beside it."""
+    spark, layout = pyspark.spark_session, tweet_home.layout
+    update = update_mention_tables(spark, layout, on_wait=context.log.info)
+    known = set(context.instance.get_dynamic_partitions(batches.name))
+    for batch in update.partials_recomputed or []:
+        if batch in known:  # recomputed here because the run that re-scored gold did not: say so in the UI
+            context.log_event(dg.AssetMaterialization(PARTIALS, partition=batch, metadata={
+                "gold_version": update.gold_version, "recomputed_by": "mention_sentiment"}))
+    counts = spark.read.format("delta").load(str(layout.table(TOTALS_TABLE)))
+    daily = spark.read.format("delta").load(str(layout.table(DAILY_TABLE)))
     top_total = top_by(counts, "total", TREND_MENTIONS)
     mentions = counts.count()
-    context.log.info(f"{mentions} mentions over {gold_predictions.select('batch').distinct().count()} batches")
-    return dg.Output(counts, metadata={
-        "total_mentions": mentions, SOURCE_VERSION_KEY: gold_version,
+    recomputed = "all" if update.partials_recomputed is None else len(update.partials_recomputed)
+    context.log.info(f"{mentions} mentions; {update.modes}; partials recomputed: {recomputed}")
+    return dg.MaterializeResult(metadata={
+        "total_mentions": mentions, "dagster/row_count": mentions, SOURCE_VERSION_KEY: update.gold_version,
+        "partials_version": update.partials_version,
+        "delta_version": latest_version(layout.table(TOTALS_TABLE)),
+        "delta_path": dg.MetadataValue.path(str(layout.table(TOTALS_TABLE))),
+        "update": dg.MetadataValue.json(update.modes),
+        "partials_recomputed": recomputed,
         "most_mentioned": dg.MetadataValue.md("\n".join(
             ["| mention | total |", "| --- | ---: |"] + [f"| {m} | {n} |" for m, n in top_total])),
         "in_favour_top_20": top_chart("The people who are in favour (positive tweets)", top_by(counts, "positive")),
         "villains_top_20": top_chart("The villains (negative tweets)", top_by(counts, "negative")),
-        "daily_trend": trend_chart(gold_predictions, [m for m, _ in top_total]),
+        "daily_trend": trend_chart(daily, [m for m, _ in top_total]),
     })

@@ -24,6 +24,8 @@ from tweet_sentiment.settings import HomeLayout
 PARTITION_EXPR_KEY = "partition_expr"
 TABLE_KEY = "delta_table"
 TABLE_SLICE_KEY = "table_slice"
+TABLE_PROPERTIES_KEY = "delta_table_properties"
+"""Asset metadata: Delta table properties set when the table is created (e.g. the change feed)."""
 DEFAULT_PARTITION_COLUMN = "batch"
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 _SAFE_COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
@@ -143,6 +145,8 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
             obj = obj.withColumn(name, _in_partition(obj, name, value))
         writer = (obj.write.format("delta").option("mergeSchema", "true").option("userMetadata", token)
                   .partitionBy(*sorted(values)))
+        for key, value in dict(_asset_metadata(context).get(TABLE_PROPERTIES_KEY) or {}).items():
+            writer = writer.option(key, str(value))
         checked_at = latest_version(path)
         if self._partition_is_new(path, values, predicate, checked_at):
             # A partition written for the first time (every new batch) is a plain append: measured at about a

@@ -68,3 +68,41 @@ def live_files(table: Path, version: int) -> list[dict[str, Any]] | None:
 def holds_partition(files: list[dict[str, Any]], partition: dict[str, str]) -> bool:
     """Whether any of these `add` actions belongs to `partition` (a dict of partition values)."""
     return any(all(add.get("partitionValues", {}).get(k) == v for k, v in partition.items()) for add in files)
+
+
+def partitions_changed(table: Path, column: str, after_version: int | None,
+                       upto_version: int) -> dict[str, int] | None:
+    """Partition value -> newest version in (`after_version`, `upto_version`] whose commit added or removed data of
+    that partition (compaction, which changes no data, left out). None when that cannot be told from the log: a
+    commit file is gone (log clean-up) or an action lacks its partition values."""
+    changed: dict[str, int] = {}
+    for version in range(0 if after_version is None else after_version + 1, upto_version + 1):
+        try:
+            text = (table / LOG_DIR / f"{version:020d}.json").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            action = json.loads(line) if line.strip() else {}
+            for kind in ("add", "remove"):
+                file = action.get(kind)
+                if not file or not file.get("dataChange", True):
+                    continue
+                values = file.get("partitionValues")
+                if not isinstance(values, dict) or column not in values:
+                    return None
+                changed[values[column]] = version
+    return changed
+
+
+def recorded_state(table: Path, key: str, depth: int = 100) -> dict[str, Any] | None:
+    """The `key` object of the newest commit (among the newest `depth`) whose `userMetadata` is JSON holding it:
+    what a writer recorded about its inputs in its own commit. None when no such commit is found."""
+    for commit_file in _commit_files(table)[:depth]:
+        metadata = commit_info(commit_file).get("userMetadata")
+        try:
+            state = json.loads(metadata) if metadata else None
+        except ValueError:
+            continue
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            return state[key]
+    return None

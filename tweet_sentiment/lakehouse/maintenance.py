@@ -1,15 +1,29 @@
 """Keeping Delta tables healthy over years of batches: compaction (OPTIMIZE, Z-ordered where it pays) and VACUUM of
-files no version within the retention reads any more. SQL only, so it works over Spark Connect."""
+files no version within the retention reads any more. SQL only, so it works over Spark Connect.
 
+Each table is maintained holding the same per-table lock every writer of that table holds (the Delta IO manager, the
+mention aggregates), so a compaction never interleaves with a batch's "is this partition new?" check and its write.
+Readers need no lock: OPTIMIZE changes no data and removes files only from the newest version, and VACUUM keeps
+every file a version within the retention reads, which is refused shorter than the longest run now in progress.
+"""
+
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from tweet_sentiment.lakehouse.delta_log import latest_version
+from tweet_sentiment.lakehouse.delta_log import LOG_DIR, latest_version
+from tweet_sentiment.locks import file_lock, lock_path
+from tweet_sentiment.settings import HomeLayout
 
 DEFAULT_RETENTION_HOURS = 168.0
+ZORDER_BY = {"mention_sentiment": ("mention",), "mention_sentiment_daily": ("mention",)}
+"""Z-ordering rewrites every file of a partition each time, so it is kept to the unpartitioned aggregates, which
+readers filter by mention (top mentions, trend lines); per-batch tables are only bin-packed, which skips partitions
+that are already one file, so the cost follows what changed since the last run."""
 
 
 class RetentionTooShortError(ValueError):
@@ -18,10 +32,12 @@ class RetentionTooShortError(ValueError):
 
 @dataclass(frozen=True)
 class TableHealth:
-    """Files and bytes of a table's current version."""
+    """Files and bytes: those the current version reads (live), and the data files on disk (live or not)."""
 
     files: int
     bytes: int
+    disk_files: int
+    disk_bytes: int
 
 
 @dataclass(frozen=True)
@@ -31,8 +47,15 @@ class MaintenanceReport:
     table: str
     before: TableHealth
     after: TableHealth
-    files_removed_by_vacuum: int
     seconds: float
+    zorder_by: tuple[str, ...] = ()
+
+    def as_row(self) -> dict[str, object]:
+        return {"table": self.table, "files_before": self.before.files, "files_after": self.after.files,
+                "bytes_before": self.before.bytes, "bytes_after": self.after.bytes,
+                "disk_files_before": self.before.disk_files, "disk_files_after": self.after.disk_files,
+                "disk_bytes_before": self.before.disk_bytes, "disk_bytes_after": self.after.disk_bytes,
+                "seconds": round(self.seconds, 2), "zorder_by": ",".join(self.zorder_by)}
 
 
 def table_sql(path: Path) -> str:
@@ -40,14 +63,28 @@ def table_sql(path: Path) -> str:
     return "delta.`" + str(path).replace("`", "``") + "`"
 
 
+def disk_usage(path: Path) -> tuple[int, int]:
+    """Data files (and bytes) under the table folder, the log left out: what VACUUM can shrink."""
+    files = size = 0
+    for folder, dirs, names in os.walk(path):
+        dirs[:] = [d for d in dirs if d != LOG_DIR]
+        for name in names:
+            if name.endswith(".parquet"):
+                files += 1
+                size += os.path.getsize(os.path.join(folder, name))
+    return files, size
+
+
 def health(spark: SparkSession, path: Path) -> TableHealth:
-    """Number and size of the files the current version reads (`DESCRIBE DETAIL`)."""
+    """Number and size of the files the current version reads (`DESCRIBE DETAIL`) and of those on disk."""
     row = spark.sql(f"DESCRIBE DETAIL {table_sql(path)}").first()
-    return TableHealth(int(row["numFiles"] or 0), int(row["sizeInBytes"] or 0))
+    return TableHealth(int(row["numFiles"] or 0), int(row["sizeInBytes"] or 0), *disk_usage(path))
 
 
 def check_retention(hours: float, longest_reader_hours: float) -> None:
     """Refuse a retention that could delete files a run still reading has planned to read."""
+    if hours < 0:
+        raise RetentionTooShortError(f"a VACUUM retention of {hours:g} h is negative")
     if hours < longest_reader_hours:
         raise RetentionTooShortError(
             f"a VACUUM retention of {hours:g} h is shorter than the run that has been going longest "
@@ -61,25 +98,50 @@ def optimize(spark: SparkSession, path: Path, zorder_by: tuple[str, ...] = ()) -
     spark.sql(f"OPTIMIZE {table_sql(path)}{zorder}").collect()
 
 
-def vacuum(spark: SparkSession, path: Path, hours: float) -> int:
-    """Delete files no table version within the last `hours` reads; the number deleted."""
+def vacuum(spark: SparkSession, path: Path, hours: float) -> None:
+    """Delete files no table version within the last `hours` reads."""
     if hours < DEFAULT_RETENTION_HOURS:
         # Delta refuses retentions under its default unless told that the caller checked (check_retention did).
         spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
     try:
-        rows = spark.sql(f"VACUUM {table_sql(path)} RETAIN {float(hours)} HOURS").collect()
+        spark.sql(f"VACUUM {table_sql(path)} RETAIN {float(hours)} HOURS").collect()
     finally:
         spark.conf.unset("spark.databricks.delta.retentionDurationCheck.enabled")
-    return len(rows)
 
 
-def maintain_table(spark: SparkSession, path: Path, hours: float,
-                   zorder_by: tuple[str, ...] = ()) -> MaintenanceReport | None:
-    """OPTIMIZE then VACUUM one table; None when the table does not exist yet."""
+def lakehouse_tables(layout: HomeLayout) -> list[str]:
+    """The Delta tables of a home (folders of the lakehouse with a log), by name."""
+    if not layout.lakehouse.is_dir():
+        return []
+    return sorted(p.name for p in layout.lakehouse.iterdir() if latest_version(p) is not None)
+
+
+def maintain_table(spark: SparkSession, layout: HomeLayout, table: str, hours: float,
+                   on_wait: Callable[[str], None] | None = None) -> MaintenanceReport | None:
+    """OPTIMIZE then VACUUM one table under its writers' lock; None when the table does not exist (yet)."""
+    path = layout.table(table)
     if latest_version(path) is None:
         return None
-    started = time.perf_counter()
-    before = health(spark, path)
-    optimize(spark, path, zorder_by)
-    removed = vacuum(spark, path, hours)
-    return MaintenanceReport(path.name, before, health(spark, path), removed, time.perf_counter() - started)
+    zorder = ZORDER_BY.get(table, ())
+    with file_lock(lock_path(layout.locks, "table", table), what=f"maintenance of {table}", on_wait=on_wait):
+        started = time.perf_counter()
+        before = health(spark, path)
+        optimize(spark, path, zorder)
+        vacuum(spark, path, hours)
+        after = health(spark, path)
+    return MaintenanceReport(table, before, after, time.perf_counter() - started, zorder)
+
+
+def maintain_lakehouse(spark: SparkSession, layout: HomeLayout, hours: float, longest_reader_hours: float,
+                       on_table: Callable[[MaintenanceReport], None] | None = None,
+                       on_wait: Callable[[str], None] | None = None) -> list[MaintenanceReport]:
+    """Every table of the home, one at a time (a batch waits at most for one table's compaction)."""
+    check_retention(hours, longest_reader_hours)
+    reports = []
+    for table in lakehouse_tables(layout):
+        report = maintain_table(spark, layout, table, hours, on_wait)
+        if report is not None:
+            reports.append(report)
+            if on_table is not None:
+                on_table(report)
+    return reports

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 COUNTS = {"negative": "NEG", "neutral": "NEU", "positive": "POS"}
 COUNT_COLUMNS = (*COUNTS, "total")
-PARTIAL_COLUMNS = ("mention", "day", "min_timestamp", "max_timestamp", *COUNT_COLUMNS)
+PARTIAL_COLUMNS = ("batch", "mention", "day", "min_timestamp", "max_timestamp", *COUNT_COLUMNS, "gold_version")
 TOTAL_COLUMNS = ("mention", "min_timestamp", "max_timestamp", *COUNT_COLUMNS)
 DAILY_COLUMNS = ("mention", "day", *COUNT_COLUMNS)
 INSERTED = ("insert", "update_postimage")
@@ -22,12 +22,14 @@ def _count_of(label: str) -> Column:
     return F.sum((F.col("predicted_sentiment") == label).cast("long"))
 
 
-def mention_day_partials(gold: DataFrame) -> DataFrame:
-    """One batch's contribution: per (mention, UTC day) its first and last tweet and predicted counts."""
+def mention_day_partials(gold: DataFrame, gold_version: int) -> DataFrame:
+    """Each batch's contribution: per (batch, mention, UTC day) its first and last tweet and predicted counts,
+    stamped with the gold version they were computed from (so a partial older than its gold batch is found)."""
     counts = [F.coalesce(_count_of(label), F.lit(0)).alias(name) for name, label in COUNTS.items()]
-    return gold.groupBy("mention", F.to_date("timestamp").alias("day")).agg(
+    return gold.groupBy("batch", "mention", F.to_date("timestamp").alias("day")).agg(
         F.min("timestamp").alias("min_timestamp"), F.max("timestamp").alias("max_timestamp"), *counts,
-        F.count(F.lit(1)).alias("total"))
+        F.count(F.lit(1)).alias("total")).select(
+        *PARTIAL_COLUMNS[:-1], F.lit(gold_version).cast("long").alias("gold_version"))
 
 
 def totals_from_partials(partials: DataFrame) -> DataFrame:
@@ -50,39 +52,44 @@ def _signed(changes: DataFrame) -> DataFrame:
         *[(F.col(c) * sign).alias(c) for c in COUNT_COLUMNS])
 
 
-def _add_counts(current: DataFrame, delta: DataFrame, keys: list[str]) -> DataFrame:
-    """`current` + `delta` per key (full outer); keys whose total reaches zero leave."""
-    old, new = current.alias("o"), delta.alias("d")
-    joined = old.join(new, on=keys, how="full_outer")
-    counts = [(F.coalesce(F.col(f"o.{c}"), F.lit(0)) + F.coalesce(F.col(f"d.{c}"), F.lit(0))).alias(c)
+def _joined_and_summed_counts(current: DataFrame, delta: DataFrame,
+                              keys: list[str]) -> tuple[DataFrame, list[Column]]:
+    """(`current` full-outer-joined with `delta` on `keys` as `o` and `d`, the summed count columns)."""
+    affected = current.alias("o").join(delta.select(*keys).alias("k"), on=keys, how="left_semi").alias("o")
+    joined = affected.join(delta.alias("d"), on=keys, how="full_outer")
+    counts = [(F.coalesce(F.col(f"o.{c}"), F.lit(0)) + F.coalesce(F.col(f"d.{c}"), F.lit(0))).cast("long").alias(c)
               for c in COUNT_COLUMNS]
     return joined, counts
 
 
-def apply_to_daily(daily: DataFrame, changes: DataFrame) -> DataFrame:
-    """The daily totals after the partials' changes (counts only: exact for inserts and deletes alike)."""
+def daily_updates(daily: DataFrame, changes: DataFrame) -> DataFrame:
+    """The new rows of every (mention, day) the partials' changes touched; a total of 0 means the row goes."""
     delta = _signed(changes).groupBy("mention", "day").agg(*[F.sum(c).alias(c) for c in COUNT_COLUMNS])
-    joined, counts = _add_counts(daily, delta, ["mention", "day"])
-    return joined.select("mention", "day", *counts).where(F.col("total") > 0)
+    joined, counts = _joined_and_summed_counts(daily, delta, ["mention", "day"])
+    return joined.select("mention", "day", *counts)
 
 
-def apply_to_totals(totals: DataFrame, changes: DataFrame, partials: DataFrame) -> DataFrame:
-    """The per-mention totals after the partials' changes. `partials` is the partials table as of the changes' last
-    version; it is read only for mentions that lost rows, whose first and last tweet may have moved inward."""
+def totals_updates(totals: DataFrame, changes: DataFrame, partials: DataFrame) -> DataFrame:
+    """The new rows of every mention the partials' changes touched; a total of 0 means the row goes. `partials` is
+    the partials table as of the changes' last version; it is read only for mentions that lost rows, whose first
+    and last tweet may have moved inward."""
     signed = _signed(changes)
     delta = signed.groupBy("mention").agg(
         *[F.sum(c).alias(c) for c in COUNT_COLUMNS],
         F.min(F.when(F.col("_change_type").isin(*INSERTED), F.col("min_timestamp"))).alias("added_min"),
         F.max(F.when(F.col("_change_type").isin(*INSERTED), F.col("max_timestamp"))).alias("added_max"))
     shrunk = signed.where(F.col("_change_type").isin(*DELETED)).select("mention").distinct()
-    recomputed = totals_from_partials(partials.join(shrunk, "mention", "left_semi")).select(
-        "mention", F.col("min_timestamp").alias("new_min"), F.col("max_timestamp").alias("new_max"))
-    joined, counts = _add_counts(totals, delta, ["mention"])
+    # Every mention that lost rows, with its first and last tweet over the partials left (NULL when none are left).
+    recomputed = shrunk.join(totals_from_partials(partials.join(shrunk, "mention", "left_semi")), "mention",
+                             "left").select("mention", F.lit(True).alias("shrank"),
+                                            F.col("min_timestamp").alias("new_min"),
+                                            F.col("max_timestamp").alias("new_max"))
+    joined, counts = _joined_and_summed_counts(totals, delta, ["mention"])
     joined = joined.join(recomputed.alias("r"), on="mention", how="left")
-    first = F.coalesce(F.col("r.new_min"), F.least(F.col("o.min_timestamp"), F.col("d.added_min")))
-    last = F.coalesce(F.col("r.new_max"), F.greatest(F.col("o.max_timestamp"), F.col("d.added_max")))
-    return joined.select("mention", first.alias("min_timestamp"), last.alias("max_timestamp"), *counts).where(
-        F.col("total") > 0)
+    shrank = F.coalesce(F.col("r.shrank"), F.lit(False))
+    first = F.when(shrank, F.col("new_min")).otherwise(F.least(F.col("o.min_timestamp"), F.col("d.added_min")))
+    last = F.when(shrank, F.col("new_max")).otherwise(F.greatest(F.col("o.max_timestamp"), F.col("d.added_max")))
+    return joined.select("mention", first.alias("min_timestamp"), last.alias("max_timestamp"), *counts)
 
 
 def daily_trend(daily: DataFrame, mentions: list[str]) -> DataFrame:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tweet_sentiment.bench.inference import bench_inference
-from tweet_sentiment.bench.scale import bench_scale, cost_growth
+from tweet_sentiment.bench.scale import FRESHNESS_TWEETS, bench_scale, cost_growth
 from tweet_sentiment.bench.workspace import BenchHome
 from tweet_sentiment_tests.gold_helpers import register_tiny
 
@@ -39,11 +39,19 @@ def test_scale_bench_runs_each_wave_as_new_batches(bench_home: BenchHome):
     result = bench_scale(bench_home, tweets=300, files=4, waves=2, scored_waves=frozenset({1}), on_wave=seen.append)
 
     assert [row["wave"] for row in seen] == [0, 1]
-    assert bench_home.table("bronze_tweets").count() == 300
-    assert bench_home.table("bronze_tweets").select("batch").distinct().count() == sum(r["batches"] for r in seen)
-    assert len(result["seconds_per_100k"]) == 2 and result["peak_rss_mb"] > 100  # the JVM alone is bigger
+    # The waves' tweets, plus one small file before and one after them for freshness.
+    assert bench_home.table("bronze_tweets").count() == 300 + 2 * FRESHNESS_TWEETS
+    assert bench_home.table("bronze_tweets").select("batch").distinct().count() == sum(r["batches"] for r in seen) + 2
+    assert len(result["seconds_per_batch"]) == 2 and result["peak_rss_mb"] > 100  # the JVM alone is bigger
+    assert 0 < result["uss_at_peak_rss_mb"] <= result["peak_rss_mb"] and result["peak_pss_mb"] > 0
     assert [row["gold_s"] is not None for row in seen] == [False, True]
-    assert bench_home.table("gold_predictions").select("batch").distinct().count() == seen[1]["batches"]
+    assert [row["aggregate_s"] is not None for row in seen] == [False, True]
+    assert bench_home.table("gold_predictions").select("batch").distinct().count() == seen[1]["batches"] + 2
+    assert result["freshness_start_s"] > 0 and result["freshness_end_s"] > 0 and "sampled" in result["inference"]
+    gold = bench_home.table("gold_predictions")
+    assert bench_home.table("mention_sentiment").groupBy().sum("total").first()[0] == gold.count()
+    assert set(result["delta_files_after_maintain"]) == set(result["delta_files_before_maintain"])
+    assert all(result["delta_files_after_maintain"][t] <= n for t, n in result["delta_files_before_maintain"].items())
 
 
 def test_cost_growth_ignores_the_warm_up_wave():

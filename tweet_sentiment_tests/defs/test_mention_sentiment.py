@@ -1,22 +1,23 @@
-"""mention_sentiment over every gold partition: re-processing a batch replaces its rows instead of adding them."""
+"""mention_sentiment and its per-batch partials as Dagster assets: a re-processed batch replaces its contribution."""
 
 import dagster as dg
 
 from tweet_sentiment.defs.automation import aggregates_behind
+from tweet_sentiment.defs.gold import gold_predictions
+from tweet_sentiment.defs.mention_sentiment import PARTIALS, mention_sentiment, mention_sentiment_partials
 from tweet_sentiment.defs.production_model import production_model
 from tweet_sentiment.defs.silver import silver
-from tweet_sentiment.defs.gold import gold_predictions
-from tweet_sentiment.defs.mention_sentiment import mention_sentiment
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment_tests.gold_helpers import gold_row, materialization_metadata, with_registry, write_gold
 from tweet_sentiment_tests.helpers import read_table
 
 UPSTREAM = [production_model, *silver.to_source_assets()]  # gold's inputs, so that gold can be loaded
+ASSETS = [*UPSTREAM, gold_predictions, mention_sentiment_partials, mention_sentiment]
 
 
 def _counts(spark, home) -> list[tuple]:
-    return [(r.mention, r.negative, r.neutral, r.positive, r.total)
-            for r in read_table(spark, home, "mention_sentiment").collect()]
+    return sorted((r.mention, r.negative, r.neutral, r.positive, r.total)
+                  for r in read_table(spark, home, "mention_sentiment").collect())
 
 
 def test_aggregate_over_batches_and_reprocessed_batch(resources, instance, home, spark):
@@ -25,20 +26,30 @@ def test_aggregate_over_batches_and_reprocessed_batch(resources, instance, home,
                              gold_row("b2", "bob", "negative", "NEG", day=2),
                              gold_row("b2", "bob", None, "POS", day=3)])
     instance.add_dynamic_partitions("batches", ["b1", "b2"])
-    assets = [*UPSTREAM, gold_predictions, mention_sentiment]
+    for batch in ("b1", "b2"):  # what the sensor's batch runs do before the aggregate
+        assert dg.materialize(ASSETS, selection=[mention_sentiment_partials], partition_key=batch,
+                              instance=instance, resources=resources).success
+    assert read_table(spark, home, "mention_sentiment_partials").where("batch = 'b2'").count() == 2  # two days
 
-    result = dg.materialize(assets, selection=[mention_sentiment], instance=instance, resources=resources)
-    assert _counts(spark, home) == [("bob", 1, 0, 2, 3), ("al", 1, 0, 0, 1)]
+    result = dg.materialize(ASSETS, selection=[mention_sentiment], instance=instance, resources=resources)
+    assert _counts(spark, home) == [("al", 1, 0, 0, 1), ("bob", 1, 0, 2, 3)]
     metadata = materialization_metadata(result, "mention_sentiment")
     assert metadata["total_mentions"] == 2 and metadata["dagster/row_count"] == 2
+    assert metadata["partials_recomputed"] == "all" and metadata["update"]["mention_sentiment"] == "rebuilt"
     assert metadata["in_favour_top_20"].startswith("![") and metadata["villains_top_20"].startswith("![")
     assert metadata["daily_trend"].startswith("![") and "| bob | 3 |" in metadata["most_mentioned"]
 
     layout = HomeLayout.resolve(home)
     assert mention_sentiment.key not in aggregates_behind(instance, layout)
-    # b2 is processed again (its gold partition replaced): the aggregate counts it once, with its new rows.
+    # b2 is processed again (its gold partition replaced) by a run that did not refresh its partial (the CLI's
+    # re-score): the aggregate recomputes that one partial, says so, and counts b2 once, with its new rows.
     write_gold(spark, home, [gold_row("b2", "cy", "neutral", "NEU")], batch="b2")
     assert mention_sentiment.key in aggregates_behind(instance, layout)  # gold moved on: the healing rule sees it
-    dg.materialize(assets, selection=[mention_sentiment], instance=instance, resources=resources)
+    result = dg.materialize(ASSETS, selection=[mention_sentiment], instance=instance, resources=resources)
     assert mention_sentiment.key not in aggregates_behind(instance, layout)
     assert _counts(spark, home) == [("al", 1, 0, 0, 1), ("bob", 0, 0, 1, 1), ("cy", 0, 1, 0, 1)]
+    metadata = materialization_metadata(result, "mention_sentiment")
+    assert metadata["partials_recomputed"] == 1 and metadata["update"]["mention_sentiment"] == "incremental"
+    event = instance.get_latest_materialization_event(PARTIALS)
+    assert event.asset_materialization.partition == "b2"
+    assert event.asset_materialization.metadata["recomputed_by"].value == "mention_sentiment"

@@ -9,6 +9,8 @@ from tweet_sentiment.lakehouse.delta_log import (
     holds_partition,
     latest_version,
     live_files,
+    partitions_changed,
+    recorded_state,
 )
 
 
@@ -57,3 +59,34 @@ def test_live_files_from_the_version_checksum(spark, tmp_path: Path):
     (table / LOG_DIR / f"{version:020d}.crc").unlink()
     assert live_files(table, version) is None  # no checksum: unknown, not "empty"
     assert live_files(tmp_path / "missing", 0) is None
+
+
+def _commit(table: Path, version: int, *actions: dict) -> None:
+    import json
+
+    (table / LOG_DIR).mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(a) for a in actions]
+    (table / LOG_DIR / f"{version:020d}.json").write_text("\n".join(lines) + "\n")
+
+
+def _file(kind: str, batch: str | None, data_change: bool = True) -> dict:
+    action = {"path": f"f-{batch}.parquet", "dataChange": data_change}
+    if batch is not None:
+        action["partitionValues"] = {"batch": batch}
+    return {kind: action}
+
+
+def test_partitions_changed_skips_compaction_and_gives_up_without_the_log(tmp_path: Path):
+    table = tmp_path / "gold"
+    _commit(table, 0, {"commitInfo": {"userMetadata": "not json"}}, _file("add", "b1"))
+    _commit(table, 1, _file("add", "b2"), _file("remove", "b1"))
+    _commit(table, 2, _file("add", "b3", data_change=False), _file("remove", "b3", data_change=False))  # OPTIMIZE
+    _commit(table, 3, {"commitInfo": {"userMetadata": '{"k": {"partials_version": 4}}'}}, _file("remove", "b2"))
+    assert partitions_changed(table, "batch", None, 3) == {"b1": 1, "b2": 3}
+    assert partitions_changed(table, "batch", 1, 3) == {"b2": 3}
+    assert partitions_changed(table, "batch", 1, 2) == {}
+    _commit(table, 4, _file("add", None))  # an action without partition values: cannot tell
+    assert partitions_changed(table, "batch", 3, 4) is None
+    (table / LOG_DIR / f"{1:020d}.json").unlink()  # cleaned-up log
+    assert partitions_changed(table, "batch", 0, 3) is None
+    assert recorded_state(table, "k") == {"partials_version": 4} and recorded_state(table, "other") is None

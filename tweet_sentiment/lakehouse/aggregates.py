@@ -1,0 +1,92 @@
+"""Delta I/O of the incremental aggregates: partials replaced per batch with a change feed, totals MERGEd, and what
+each aggregate table read recorded in its own commit (`userMetadata`), so an update resumes exactly where the last
+committed one stopped, whatever happened to the runs in between."""
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+
+from tweet_sentiment.lakehouse.delta_log import latest_version, recorded_state
+from tweet_sentiment.lakehouse.maintenance import table_sql
+
+STATE_KEY = "tweet_sentiment_aggregate"
+CHANGE_FEED = {"delta.enableChangeDataFeed": "true"}
+"""Table properties of the partials: their change feed is what the totals are updated from."""
+_USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+_SAFE_COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class AggregateState:
+    """What an aggregate table's newest update read: the partials and gold versions."""
+
+    partials_version: int
+    gold_version: int
+
+    def user_metadata(self) -> str:
+        return json.dumps({STATE_KEY: {"partials_version": self.partials_version, "gold_version": self.gold_version}})
+
+
+def read_state(path: Path) -> AggregateState | None:
+    """The state the newest update of the table at `path` committed; None when the table has none (never built,
+    or built by an older version of this code): the caller rebuilds it whole."""
+    state = recorded_state(path, STATE_KEY) if latest_version(path) is not None else None
+    if state is None:
+        return None
+    return AggregateState(int(state["partials_version"]), int(state["gold_version"]))
+
+
+def values_predicate(column: str, values: Sequence[str]) -> str:
+    """`column` IN ('a', 'b') for replaceWhere, refusing anything but plain names and safe values."""
+    if not values or not _SAFE_COLUMN.match(column) or not all(_SAFE_VALUE.match(v) for v in values):
+        raise ValueError(f"refusing an empty or unsafe predicate on {column}: {list(values)[:5]}")
+    return f"`{column}` IN ({', '.join(repr(str(v)) for v in sorted(values))})"
+
+
+def replace_partitions(frame: DataFrame, path: Path, column: str, values: Sequence[str] | None,
+                       user_metadata: str) -> None:
+    """Replace the partitions `column` IN `values` with `frame`, or the whole table when `values` is None (creating
+    it, change feed on, if needed)."""
+    writer = frame.write.format("delta").option("userMetadata", user_metadata).partitionBy(column)
+    for key, value in CHANGE_FEED.items():
+        writer = writer.option(key, value)
+    if latest_version(path) is None:
+        writer.mode("append").save(str(path))
+    elif values is None:
+        writer.mode("overwrite").save(str(path))
+    else:
+        writer.mode("overwrite").option("replaceWhere", values_predicate(column, values)).save(str(path))
+
+
+def overwrite(frame: DataFrame, path: Path, user_metadata: str) -> None:
+    """Replace the whole table (a full rebuild), its schema included."""
+    (frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+     .option("userMetadata", user_metadata).save(str(path)))
+
+
+def changes(spark: SparkSession, path: Path, after_version: int, upto_version: int) -> DataFrame:
+    """The change feed of versions (`after_version`, `upto_version`]: rows with `_change_type`."""
+    return (spark.read.format("delta").option("readChangeFeed", "true")
+            .option("startingVersion", after_version + 1).option("endingVersion", upto_version).load(str(path)))
+
+
+def merge_updates(spark: SparkSession, path: Path, updates: DataFrame, keys: Sequence[str], user_metadata: str) -> None:
+    """MERGE `updates` (whole rows) into the table on `keys`: a row with total 0 is deleted, others upserted."""
+    view = f"updates_{uuid.uuid4().hex}"  # the engine's session is shared by every run: a name of our own
+    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    updates.createOrReplaceTempView(view)
+    # MERGE has no userMetadata option; the session setting is read at commit and unset right after.
+    spark.conf.set(_USER_METADATA_CONF, user_metadata)
+    try:
+        spark.sql(f"MERGE INTO {table_sql(path)} AS t USING {view} AS s ON {on} "
+                  "WHEN MATCHED AND s.total = 0 THEN DELETE WHEN MATCHED THEN UPDATE SET * "
+                  "WHEN NOT MATCHED AND s.total > 0 THEN INSERT *").collect()
+    finally:
+        spark.conf.unset(_USER_METADATA_CONF)
+        spark.catalog.dropTempView(view)

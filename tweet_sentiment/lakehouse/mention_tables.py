@@ -1,0 +1,162 @@
+"""Keeping the mention aggregates up to date with gold at a cost that follows the change, not the history.
+
+1. Partials (`mention_sentiment_partials`, one partition per batch, change feed on) are brought up to date with gold:
+   the batches gold changed since the aggregates' last update are read from gold's Delta log, and those whose
+   partial is older than their gold data (a re-score by a job that did not refresh it) are recomputed.
+2. Each aggregate (`mention_sentiment` per mention, `mention_sentiment_daily` per mention and day) is updated from
+   the partials' change feed since the partials version its own last commit recorded, with one MERGE; it is rebuilt
+   whole from the partials when that record or the feed is not there (first build, vacuumed feed).
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from tweet_sentiment.engine.client import local_checkpoint
+from tweet_sentiment.lakehouse.aggregates import (
+    AggregateState,
+    changes,
+    merge_updates,
+    overwrite,
+    read_state,
+    replace_partitions,
+)
+from tweet_sentiment.lakehouse.delta_log import latest_version, partitions_changed
+from tweet_sentiment.locks import file_lock, lock_path
+from tweet_sentiment.settings import HomeLayout
+from tweet_sentiment.transforms.mention_aggregates import (
+    DAILY_COLUMNS,
+    TOTAL_COLUMNS,
+    daily_from_partials,
+    daily_updates,
+    mention_day_partials,
+    totals_from_partials,
+    totals_updates,
+)
+
+log = logging.getLogger(__name__)
+
+GOLD_TABLE = "gold_predictions"
+PARTIALS_TABLE = "mention_sentiment_partials"
+TOTALS_TABLE = "mention_sentiment"
+DAILY_TABLE = "mention_sentiment_daily"
+BATCH = "batch"
+
+
+@dataclass
+class MentionUpdate:
+    """What one update did: per aggregate table `incremental`, `rebuilt` or `unchanged`, and the batches whose
+    partials were recomputed (None: all of them)."""
+
+    gold_version: int
+    partials_version: int
+    modes: dict[str, str] = field(default_factory=dict)
+    partials_recomputed: list[str] | None = field(default_factory=list)
+
+
+def _read(spark: SparkSession, path: Path, version: int | None = None) -> DataFrame:
+    reader = spark.read.format("delta")
+    return (reader.option("versionAsOf", version) if version is not None else reader).load(str(path))
+
+
+def stale_partials(spark: SparkSession, layout: HomeLayout, gold_version: int,
+                   since_gold: int | None) -> list[str] | None:
+    """Batches whose partial is older than their gold data, among those gold changed after `since_gold`; None when
+    every batch must be recomputed (no partials yet, no record, or gold's log no longer covers the range)."""
+    partials_path = layout.table(PARTIALS_TABLE)
+    if since_gold is None or latest_version(partials_path) is None:
+        return None
+    changed = partitions_changed(layout.table(GOLD_TABLE), BATCH, since_gold, gold_version)
+    if changed is None:
+        return None
+    if not changed:
+        return []
+    computed = {r[BATCH]: int(r["v"]) for r in _read(spark, partials_path).where(F.col(BATCH).isin(list(changed)))
+                .groupBy(BATCH).agg(F.max("gold_version").alias("v")).collect()}
+    return sorted(b for b, version in changed.items() if computed.get(b, -1) < version)
+
+
+def refresh_partials(spark: SparkSession, layout: HomeLayout, gold_version: int, since_gold: int | None,
+                     on_wait: Callable[[str], None] | None = None) -> list[str] | None:
+    """Recompute the stale partials from gold at `gold_version`; the batches recomputed, None for all of them."""
+    lock = lock_path(layout.locks, "table", PARTIALS_TABLE)
+    with file_lock(lock, what="mention_sentiment bringing partials up to date", on_wait=on_wait):
+        stale = stale_partials(spark, layout, gold_version, since_gold)
+        if stale == []:
+            return []
+        gold = _read(spark, layout.table(GOLD_TABLE), gold_version)
+        if stale is not None:
+            gold = gold.where(F.col(BATCH).isin(stale))
+        partials = mention_day_partials(gold, gold_version)
+        what = f"{len(stale)} batches" if stale is not None else "all batches"
+        replace_partitions(partials, layout.table(PARTIALS_TABLE), BATCH, stale,
+                           f"mention_sentiment: partials of {what} from gold v{gold_version}")
+        return stale
+
+
+def _changes_or_none(spark: SparkSession, path: Path, after: int, upto: int) -> DataFrame | None:
+    """The partials' changes, materialized now; None when the feed does not cover the range (vacuumed, or the
+    feed was off), so the caller rebuilds instead."""
+    try:
+        return local_checkpoint(changes(spark, path, after, upto))
+    except PySparkException as error:
+        log.warning("the change feed of %s versions %s-%s is not readable (%s): rebuilding the aggregates",
+                    path, after + 1, upto, str(error).splitlines()[0])
+        return None
+
+
+def update_aggregate(spark: SparkSession, layout: HomeLayout, table: str, state: AggregateState) -> str:
+    """Bring one aggregate table to the partials at `state.partials_version`: incremental, rebuilt or unchanged."""
+    path, partials_path = layout.table(table), layout.table(PARTIALS_TABLE)
+    recorded = read_state(path)
+    if recorded is not None and recorded.partials_version == state.partials_version:
+        return "unchanged"
+    partials = _read(spark, partials_path, state.partials_version)
+    feed = None
+    if recorded is not None and recorded.partials_version < state.partials_version:
+        feed = _changes_or_none(spark, partials_path, recorded.partials_version, state.partials_version)
+    if feed is None:
+        if table == TOTALS_TABLE:
+            # One file in total order: readers see it most mentioned first until the first incremental update.
+            rebuilt = totals_from_partials(partials).orderBy(F.desc("total"), F.asc("mention")).coalesce(1)
+        else:
+            rebuilt = daily_from_partials(partials).orderBy("mention", "day")
+        columns = TOTAL_COLUMNS if table == TOTALS_TABLE else DAILY_COLUMNS
+        overwrite(rebuilt.select(*columns), path, state.user_metadata())
+        return "rebuilt"
+    current = _read(spark, path)
+    if table == TOTALS_TABLE:
+        updates, keys = totals_updates(current, feed, partials).select(*TOTAL_COLUMNS), ["mention"]
+    else:
+        updates, keys = daily_updates(current, feed).select(*DAILY_COLUMNS), ["mention", "day"]
+    merge_updates(spark, path, local_checkpoint(updates), keys, state.user_metadata())
+    return "incremental"
+
+
+def update_mention_tables(spark: SparkSession, layout: HomeLayout,
+                          on_wait: Callable[[str], None] | None = None) -> MentionUpdate:
+    """Partials, totals and daily totals up to date with gold's newest version, under the aggregate's lock (one
+    update at a time; the partials' own lock is taken inside it, as their writers take it)."""
+    gold_version = latest_version(layout.table(GOLD_TABLE))
+    if gold_version is None:
+        raise FileNotFoundError(f"no Delta table at {layout.table(GOLD_TABLE)} yet: no batch has reached gold")
+    locks = [lock_path(layout.locks, "table", t) for t in (TOTALS_TABLE, DAILY_TABLE)]
+    with (file_lock(locks[0], what="mention_sentiment update", on_wait=on_wait),
+          file_lock(locks[1], what="mention_sentiment update", on_wait=on_wait)):
+        recorded = [read_state(layout.table(t)) for t in (TOTALS_TABLE, DAILY_TABLE)]
+        partials_now = latest_version(layout.table(PARTIALS_TABLE))
+        # No record, or partials older than recorded (the table was recreated): recompute every partial.
+        since = None if None in recorded or partials_now is None or any(
+            s.partials_version > partials_now for s in recorded) else min(s.gold_version for s in recorded)
+        recomputed = refresh_partials(spark, layout, gold_version, since, on_wait)
+        partials_version = latest_version(layout.table(PARTIALS_TABLE))
+        if partials_version is None:
+            raise RuntimeError(f"{layout.table(PARTIALS_TABLE)} was not created from gold version {gold_version}")
+        state = AggregateState(partials_version, gold_version)
+        modes = {t: update_aggregate(spark, layout, t, state) for t in (TOTALS_TABLE, DAILY_TABLE)}
+    return MentionUpdate(gold_version, partials_version, modes, recomputed)
