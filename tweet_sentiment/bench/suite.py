@@ -49,6 +49,8 @@ def _section(results: dict[str, Any], name: str, step: Step, run: Callable[[], d
 
 
 PARTS = ("freshness", "inference", "bronze_silver", "scale")
+SCALE_HEADLINE = ("peak_rss_mb", "seconds_per_100k", "seconds_per_batch", "growth", "freshness_start_s",
+                  "freshness_end_s", "delta_files_before_maintain", "delta_files_after_maintain", "inference")
 
 
 def run_profile(profile: Profile, workdir: Path, step: Step, only: tuple[str, ...] = PARTS) -> dict[str, Any]:
@@ -107,8 +109,7 @@ def headline(parts: dict[str, Any]) -> dict[str, Any]:
         "freshness_seconds": get("freshness", "freshness_seconds"),
         "cold_engine_freshness_seconds": get("freshness", "cold_engine_freshness_seconds"),
         "workers_idle_freshness_seconds": get("freshness", "workers_idle_freshness_seconds"),
-        "scale": ({"peak_rss_mb": scale.get("peak_rss_mb"), "seconds_per_100k": scale.get("seconds_per_100k"),
-                   "growth": scale.get("growth")} if scale else None),
+        "scale": ({key: scale.get(key) for key in SCALE_HEADLINE} if scale else None),
     }
 
 
@@ -137,6 +138,13 @@ def markdown_rows(result: dict[str, Any]) -> list[str]:
         rows += [f"| scale: seconds per 100k tweets, first -> last wave | {per_100k[0]:.1f} -> {per_100k[-1]:.1f} | "
                  "flat |",
                  f"| scale: peak RSS, all processes | {scale['peak_rss_mb']:.0f} MB | (reported) |"]
+        per_batch = scale.get("seconds_per_batch") or []
+        if per_batch:
+            rows.append(f"| scale: seconds per batch, first -> last wave (gold and aggregate included) | "
+                        f"{per_batch[0]:.1f} -> {per_batch[-1]:.1f} (growth {fmt(scale.get('growth'))}) | <= 1.2x |")
+        if scale.get("freshness_end_s") is not None:
+            rows.append(f"| scale: freshness, empty -> full history | {fmt(scale.get('freshness_start_s'), ' s')} -> "
+                        f"{fmt(scale.get('freshness_end_s'), ' s')} | within 20% |")
     return rows
 
 

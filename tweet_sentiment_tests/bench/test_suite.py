@@ -20,8 +20,13 @@ def test_headline_has_every_comparison_key_even_when_parts_fail():
 
 
 def test_scale_appears_in_the_headline_with_its_list():
-    result = headline({"scale": {"peak_rss_mb": 900.0, "seconds_per_100k": [30.0, 20.0, 21.0], "growth": None}})
-    assert result["scale"] == {"peak_rss_mb": 900.0, "seconds_per_100k": [30.0, 20.0, 21.0], "growth": None}
+    result = headline({"scale": {"peak_rss_mb": 900.0, "seconds_per_100k": [30.0, 20.0, 21.0], "growth": 1.05,
+                                 "seconds_per_batch": [12.0, 12.5], "freshness_start_s": 9.0,
+                                 "freshness_end_s": 10.0, "waves_detail": ["not in the headline"]}})
+    assert result["scale"]["seconds_per_100k"] == [30.0, 20.0, 21.0] and result["scale"]["growth"] == 1.05
+    assert "waves_detail" not in result["scale"]
+    table = "\n".join(markdown_rows(result))
+    assert "12.0 -> 12.5 (growth 1.05x)" in table and "9.00 s -> 10.00 s" in table
     assert any("30.0 -> 21.0" in row for row in markdown_rows(result))
 
 

@@ -45,4 +45,6 @@ def test_model_is_loaded_once_per_worker_not_per_batch(monkeypatch, tmp_path):
 
     assert loads == [str(tmp_path / "v1"), str(tmp_path / "v2")]  # once per model folder, not per Arrow batch
     assert [len(o) for o in outputs + again] == [2, 1, 3, 1]
-    assert list(outputs[0].columns) == ["predicted_sentiment", "predicted_score"]
+    assert list(outputs[0].columns) == ["predicted_sentiment", "predicted_score", "model_loads"]
+    # The load is counted once, on the first row of the first batch that paid it.
+    assert [o["model_loads"].tolist() for o in outputs + again] == [[1, 0], [0], [0, 0, 0], [0]]
