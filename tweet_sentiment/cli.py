@@ -47,7 +47,6 @@ def generate(out: Path, tweets: int, files: int, seed: int) -> None:
 @click.option("--verbose", is_flag=True, help="Show library and Dagster logs on the terminal too.")
 def run(home: Path | None, source: Path | None, sample_if_empty: int, allow_overwrites: bool, verbose: bool) -> None:
     """Ingest every new file in the source folder, as the sensor would, and run each batch that needs it."""
-    from tweet_sentiment.local.main_job import run_main_job
     from tweet_sentiment.local.summary import console
     from tweet_sentiment.local.terminal import log_file, quiet_terminal
 
@@ -61,6 +60,8 @@ def run(home: Path | None, source: Path | None, sample_if_empty: int, allow_over
     log_path = log_file(layout.root / "logs", "run")
     console.print(f"[dim]full log: {log_path}[/]")
     with quiet_terminal(console, log_path, verbose):
+        from tweet_sentiment.local.main_job import run_main_job  # its imports' notices go to the log too
+
         code = run_main_job(layout, source, sample_if_empty)
     if code:
         console.print(f"[red]some work failed: details above and in {log_path}[/]")
