@@ -84,6 +84,7 @@ def run_profile(profile: Profile, workdir: Path, step: Step, only: tuple[str, ..
             scale_home, profile.scale_tweets, profile.scale_files, profile.scale_waves,
             on_wave=lambda row: step(f"scale: wave {row['wave']} {row['seconds_per_100k']:.1f}s per 100k, "
                                      f"peak {row['peak_rss_mb']:.0f} MB")))
+    _stop_engines(workdir)
     machine["load_average_end"] = describe_machine()["load_average"]
     return {
         "profile": asdict(profile),
@@ -93,6 +94,15 @@ def run_profile(profile: Profile, workdir: Path, step: Step, only: tuple[str, ..
         "total_s": time.perf_counter() - started,
         "raw": parts,
     }
+
+
+def _stop_engines(workdir: Path) -> None:
+    """Stop the engines the parts' homes started (the freshness part stops its own)."""
+    from tweet_sentiment.engine.server import stop_engine
+    from tweet_sentiment.settings import HomeLayout
+
+    for state in workdir.glob("*/home/engine/engine.json"):
+        stop_engine(HomeLayout.resolve(state.parents[1]))
 
 
 def headline(parts: dict[str, Any]) -> dict[str, Any]:
