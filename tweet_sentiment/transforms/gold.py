@@ -29,9 +29,13 @@ def sentiment_id(label: Column) -> Column:
     return _lookup(LABEL_TO_SENTIMENT_ID, label).cast("int")
 
 
-def distinct_texts(silver: DataFrame) -> DataFrame:
-    """The texts to score: one row per distinct `cleaned_text`, however many mentions share it."""
-    return silver.select("cleaned_text").distinct()
+def distinct_texts(silver: DataFrame, partitions: int | None = None) -> DataFrame:
+    """The texts to score: one row per distinct `cleaned_text`, however many mentions share it; with `partitions`,
+    spread over that many partitions by the same shuffle that removes the duplicates (one shuffle, not two)."""
+    texts = silver.select("cleaned_text")
+    if partitions is not None:
+        texts = texts.repartition(partitions, "cleaned_text")
+    return texts.distinct()
 
 
 def predictions_of(silver: DataFrame, scores: DataFrame, model_name: str, model_version: str) -> DataFrame:

@@ -101,10 +101,13 @@ def test_gold_profile_flags_invalid_predictions(spark):
          ("2009-04-07", None, "c", "1", "NEG", 101.0), ("2009-04-07", "cy", "d", "1", None, None)],
         "timestamp string, mention string, cleaned_text string, model_version string, predicted_sentiment string, "
         "predicted_score double")
-    nulls, predicted, invalid = gold_profile(frame)
-    assert nulls == {"timestamp": 0, "mention": 1, "cleaned_text": 0, "model_version": 0}
-    assert predicted == {"NEG": 1, "NEU": 0, "POS": 1} and invalid == 3
-    assert not predictions_check(invalid).passed
+    scores = spark.createDataFrame([("a", 1), ("b", 0), ("c", 0)], "cleaned_text string, model_loads int")
+    profile = gold_profile(frame, scores)
+    assert profile.nulls == {"timestamp": 0, "mention": 1, "cleaned_text": 0, "model_version": 0}
+    assert profile.predicted == {"NEG": 1, "NEU": 0, "POS": 1} and profile.invalid == 3
+    assert (profile.texts, profile.loads) == (3, 1)
+    assert gold_profile(frame, scores.drop("model_loads")).loads is None
+    assert not predictions_check(profile.invalid).passed
 
 
 def test_warm_workers_score_a_second_run_without_loading_the_model_again(resources, instance, home, source_dir,
