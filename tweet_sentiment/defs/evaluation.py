@@ -20,8 +20,8 @@ from tweet_sentiment.lakehouse.evaluation_runs import evaluation_experiment, eva
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned, table_exists
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.registry import ui_artifact_url, ui_experiment_url, ui_model_version_url, ui_run_url
-from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, confusion_cells,
-                                                   flat_metrics, predicted_shares)
+from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, flat_metrics,
+                                                   summarize_gold)
 from tweet_sentiment.trend_charts import confusion_matrix_figure, figure_png, line_chart_png
 
 BATCH_METRICS = dg.AssetKey("sentiment_batch_metrics")
@@ -46,18 +46,15 @@ def _distinct(gold: DataFrame, column: str) -> list[str]:
 
 def batch_metrics_row(gold: DataFrame, batch: str) -> dict:
     """One batch's metrics: agreement (accuracy), macro-F1 and recall per class, share of each predicted label."""
-    cells = confusion_cells(gold)
-    metrics = classification_metrics(cells) if cells else None
-    shares = predicted_shares(gold)
-    span = gold.agg(F.count(F.lit(1)).alias("rows"), F.min("timestamp").alias("lo"),
-                    F.max("timestamp").alias("hi")).first()
+    summary = summarize_gold(gold)
+    metrics = classification_metrics(summary.cells) if summary.cells else None
     return {
-        "batch": batch, "rows": int(span["rows"]), "labelled_rows": metrics["rows"] if metrics else 0,
+        "batch": batch, "rows": summary.rows, "labelled_rows": metrics["rows"] if metrics else 0,
         "agreement": metrics["accuracy"] if metrics else None, "macro_f1": metrics["macro_f1"] if metrics else None,
         **{f"recall_{label.lower()}": (metrics["recall"][label] if metrics else None) for label in LABELS},
-        **{f"share_{label.lower()}": shares[label] for label in LABELS},
-        "min_timestamp": span["lo"], "max_timestamp": span["hi"],
-        "model_versions": ",".join(_distinct(gold, "model_version")), "evaluated_at": datetime.now(timezone.utc),
+        **{f"share_{label.lower()}": summary.shares[label] for label in LABELS},
+        "min_timestamp": summary.min_timestamp, "max_timestamp": summary.max_timestamp,
+        "model_versions": ",".join(summary.model_versions), "evaluated_at": datetime.now(timezone.utc),
     }
 
 
@@ -163,10 +160,9 @@ def sentiment_evaluation(context: dg.AssetExecutionContext, pyspark: DeltaSparkR
     gold_predictions, gold_version = read_pinned(spark, tweet_home.layout.table(GOLD.path[-1]))
     silver_version = latest_version(tweet_home.layout.table("silver_mentions"))
     covered = sorted(r["batch"] for r in gold_predictions.select("batch").distinct().collect())
-    models = _distinct(gold_predictions, "model_version")
     model_names = _distinct(gold_predictions, "model_name")
-    metrics = classification_metrics(confusion_cells(gold_predictions))
-    shares = predicted_shares(gold_predictions)
+    summary = summarize_gold(gold_predictions)
+    models, metrics, shares = summary.model_versions, classification_metrics(summary.cells), summary.shares
     flat = flat_metrics(metrics) | {f"share_{k.lower()}": v for k, v in shares.items()}
     params = {"model_name": ",".join(model_names), "model_version": ",".join(models),
               "mlflow_version": package_version("mlflow"), "silver_delta_version": silver_version,

@@ -4,7 +4,10 @@ Only the nine (given, predicted) counts leave Spark, so the cost does not grow w
 them as weighted samples, which gives exactly the metrics of the full rows.
 """
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from statistics import mean, pstdev
 
 from pyspark.sql import DataFrame
@@ -17,20 +20,50 @@ from tweet_sentiment.transforms.gold import sentiment_label
 Cells = list[tuple[str, str, int]]
 
 
-def confusion_cells(gold: DataFrame) -> Cells:
-    """(given label, predicted label, rows) for every labelled gold row; rows without a given sentiment are left out."""
-    rows = (gold.select(sentiment_label(F.col("sentiment")).alias("given"), "predicted_sentiment")
-            .where(F.col("given").isNotNull() & F.col("predicted_sentiment").isNotNull())
-            .groupBy("given", "predicted_sentiment").count().collect())
-    return sorted((row["given"], row["predicted_sentiment"], int(row["count"])) for row in rows)
+@dataclass(frozen=True)
+class GoldSummary:
+    """Gold rows counted per (given label, predicted label, model version), with their time span: what the
+    evaluation needs, from one small query."""
+
+    groups: list[tuple[str | None, str | None, str | None, int]]
+    min_timestamp: datetime | None
+    max_timestamp: datetime | None
+
+    @property
+    def rows(self) -> int:
+        return sum(count for *_, count in self.groups)
+
+    @property
+    def cells(self) -> Cells:
+        """(given, predicted, rows) for the labelled rows; rows without a given sentiment are left out."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for given, predicted, _, count in self.groups:
+            if given is not None and predicted is not None:
+                counts[(given, predicted)] += count
+        return sorted((given, predicted, count) for (given, predicted), count in counts.items())
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Share of each predicted label over all rows (labelled or not)."""
+        counts: Counter[str | None] = Counter()
+        for _, predicted, _, count in self.groups:
+            counts[predicted] += count
+        total = sum(counts.values())
+        return {label: (counts.get(label, 0) / total if total else 0.0) for label in LABELS}
+
+    @property
+    def model_versions(self) -> list[str]:
+        return sorted({version for _, _, version, _ in self.groups if version is not None})
 
 
-def predicted_shares(gold: DataFrame) -> dict[str, float]:
-    """Share of each predicted label over all gold rows (labelled or not)."""
-    counts = {row["predicted_sentiment"]: int(row["count"])
-              for row in gold.groupBy("predicted_sentiment").count().collect()}
-    total = sum(counts.values())
-    return {label: (counts.get(label, 0) / total if total else 0.0) for label in LABELS}
+def summarize_gold(gold: DataFrame) -> GoldSummary:
+    """Reduce gold to at most 4 x 4 x versions counts and its time span, in one query whatever its size."""
+    rows = (gold.groupBy(sentiment_label(F.col("sentiment")).alias("given"), "predicted_sentiment", "model_version")
+            .agg(F.count(F.lit(1)).alias("rows"), F.min("timestamp").alias("lo"), F.max("timestamp").alias("hi"))
+            .collect())
+    lows, highs = [r["lo"] for r in rows if r["lo"] is not None], [r["hi"] for r in rows if r["hi"] is not None]
+    return GoldSummary(groups=[(r["given"], r["predicted_sentiment"], r["model_version"], int(r["rows"])) for r in rows],
+                       min_timestamp=min(lows, default=None), max_timestamp=max(highs, default=None))
 
 
 def classification_metrics(cells: Cells) -> dict:

@@ -1,14 +1,15 @@
 import pytest
 
-from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, confusion_cells,
-                                                   flat_metrics, predicted_shares)
+from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, flat_metrics,
+                                                   summarize_gold)
 from tweet_sentiment_tests.gold_helpers import gold_frame, known_answer_rows
 
 
 def test_metrics_on_a_hand_made_gold_table(spark):
     gold = gold_frame(spark, known_answer_rows("b1"))
 
-    cells = confusion_cells(gold)
+    summary = summarize_gold(gold)
+    cells = summary.cells
     assert cells == [("NEG", "NEG", 2), ("NEG", "NEU", 1), ("NEG", "POS", 1), ("NEU", "NEU", 2),
                      ("POS", "NEG", 1), ("POS", "POS", 3)]  # the row without a given sentiment is left out
     metrics = classification_metrics(cells)
@@ -23,7 +24,9 @@ def test_metrics_on_a_hand_made_gold_table(spark):
     assert metrics["confusion_matrix"] == [[2, 1, 1], [0, 2, 0], [1, 0, 3]]
     assert metrics["support"] == {"NEG": 4, "NEU": 2, "POS": 4}
     assert flat_metrics(metrics)["recall_neu"] == 1.0 and len(flat_metrics(metrics)) == 13
-    assert predicted_shares(gold) == pytest.approx({"NEG": 3 / 11, "NEU": 3 / 11, "POS": 5 / 11})
+    assert summary.shares == pytest.approx({"NEG": 3 / 11, "NEU": 3 / 11, "POS": 5 / 11})
+    assert summary.rows == 11 and summary.model_versions == sorted({r.model_version for r in gold.collect()})
+    assert summary.min_timestamp == gold.agg({"timestamp": "min"}).first()[0]
 
 
 def test_no_labelled_rows_is_an_error():
