@@ -39,15 +39,15 @@ def test_scale_bench_runs_each_wave_as_new_batches(bench_home: BenchHome):
     result = bench_scale(bench_home, tweets=300, files=4, waves=2, scored_waves=frozenset({1}), on_wave=seen.append)
 
     assert [row["wave"] for row in seen] == [0, 1]
-    # The waves' tweets, plus one small file before and one after them for freshness.
-    assert bench_home.table("bronze_tweets").count() == 300 + 2 * FRESHNESS_TWEETS
-    assert bench_home.table("bronze_tweets").select("batch").distinct().count() == sum(r["batches"] for r in seen) + 2
+    # The waves' tweets, plus two small files before them (cold, then warm) and one after for freshness.
+    assert bench_home.table("bronze_tweets").count() == 300 + 3 * FRESHNESS_TWEETS
+    assert bench_home.table("bronze_tweets").select("batch").distinct().count() == sum(r["batches"] for r in seen) + 3
     assert len(result["seconds_per_batch"]) == 2 and result["peak_rss_mb"] > 100  # the JVM alone is bigger
     assert 0 < result["uss_at_peak_rss_mb"] <= result["peak_rss_mb"] and result["peak_pss_mb"] > 0
     assert [row["gold_s"] is not None for row in seen] == [False, True]
     assert [row["aggregate_s"] is not None for row in seen] == [False, True]
-    assert bench_home.table("gold_predictions").select("batch").distinct().count() == seen[1]["batches"] + 2
-    assert result["freshness_start_s"] > 0 and result["freshness_end_s"] > 0 and "sampled" in result["inference"]
+    assert bench_home.table("gold_predictions").select("batch").distinct().count() == seen[1]["batches"] + 3
+    assert result["freshness_cold_s"] > 0 and result["freshness_start_s"] > 0 and result["freshness_end_s"] > 0 and "sampled" in result["inference"]
     gold = bench_home.table("gold_predictions")
     assert bench_home.table("mention_sentiment").groupBy().sum("total").first()[0] == gold.count()
     assert set(result["delta_files_after_maintain"]) == set(result["delta_files_before_maintain"])
