@@ -110,9 +110,11 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
     if os.environ.get(UI_URL_ENV_VAR):
         click.echo(f"MLflow UI: {os.environ[UI_URL_ENV_VAR]}")
     layout.source_dir(source).mkdir(parents=True, exist_ok=True)
-    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
-    command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
-    command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "tweet_sentiment.definitions"]
+    from tweet_sentiment.local.cli_runs import workspace_file
+
+    # Always a workspace file: its location name is the one the CLI's runs record (local/cli_runs.py).
+    command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port),
+               "-w", str(workspace_file(layout.dagster_home))]
     from tweet_sentiment.local.landing_watcher import start_landing_watcher
 
     # The watcher submits a landed file's run at once; the sensor (every 5 s) requests whatever it missed.

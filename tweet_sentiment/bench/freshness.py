@@ -224,7 +224,7 @@ def _value(entry: Any) -> Any:
 
 def watcher_run_after(instance: dg.DagsterInstance, since: float) -> str | None:
     """The first run the landing watcher submitted after `since`."""
-    from tweet_sentiment.local.batches import LAUNCHED_BY_TAG
+    from tweet_sentiment.local.cli_runs import LAUNCHED_BY_TAG
     from tweet_sentiment.local.landing_watcher import REQUESTER
 
     records = instance.get_run_records(dg.RunsFilter(tags={LAUNCHED_BY_TAG: REQUESTER}), limit=20)

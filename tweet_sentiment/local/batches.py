@@ -10,12 +10,12 @@ import dagster as dg
 from tweet_sentiment.defs.sensors import BATCH_TAG, RUN_KEY_TAG
 from tweet_sentiment.landing.discovery import parse_cursor
 from tweet_sentiment.landing.manifest import Batch, Duplicate, Manifest, Modified
+from tweet_sentiment.local.cli_runs import execute_from_cli
 from tweet_sentiment.locks import describe_holder, is_locked, lock_path
 from tweet_sentiment.settings import HomeLayout
 
 SENSOR_NAME = "source_files_sensor"
 JOB_NAME = "batch_pipeline"
-LAUNCHED_BY_TAG = "tweet_sentiment/launched_by"
 QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -104,9 +104,9 @@ def holder_of(layout: HomeLayout, batch: str) -> str | None:
 def run_batch(defs: dg.Definitions, instance: dg.DagsterInstance, batch: Batch) -> BatchOutcome:
     """Materialize every layer of one batch in this process; failures are reported, not raised."""
     job = defs.resolve_job_def(JOB_NAME)
-    tags = {BATCH_TAG: batch.key, RUN_KEY_TAG: batch.revision_run_key, LAUNCHED_BY_TAG: "cli"}
-    result = job.execute_in_process(instance=instance, partition_key=batch.key, run_config=QUIET_LOGGING,
-                                    tags=tags, raise_on_error=False)
+    tags = {BATCH_TAG: batch.key, RUN_KEY_TAG: batch.revision_run_key}
+    result = execute_from_cli(job, instance, tags=tags, partition_key=batch.key, run_config=QUIET_LOGGING,
+                              raise_on_error=False)
     rows = {}
     for event in result.get_asset_materialization_events():
         count = event.materialization.metadata.get("dagster/row_count")

@@ -17,7 +17,8 @@ from tweet_sentiment.defs.model import MlflowRegistry, report_cli_registration
 from tweet_sentiment.defs.production_model import report_production_model
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.inference import ModelRef
-from tweet_sentiment.local.batches import LAUNCHED_BY_TAG, first_error
+from tweet_sentiment.local.batches import first_error
+from tweet_sentiment.local.cli_runs import execute_from_cli
 from tweet_sentiment.model.registry import TRACKING_ENV_VAR, register_source
 from tweet_sentiment.settings import HomeLayout
 
@@ -70,9 +71,9 @@ def rescore_batches(defs: dg.Definitions, instance: dg.DagsterInstance, batches:
     job = defs.resolve_job_def(BATCH_JOB)
     outcome = {}
     for batch in batches:
-        result = job.execute_in_process(instance=instance, partition_key=batch, asset_selection=RESCORE_SELECTION,
-                                        run_config=run_config or {}, raise_on_error=False,
-                                        tags={LAUNCHED_BY_TAG: "cli", "tweet_sentiment/rescore": "1"})
+        result = execute_from_cli(job, instance, tags={"tweet_sentiment/rescore": "1"}, partition_key=batch,
+                                  asset_selection=RESCORE_SELECTION, run_config=run_config or {},
+                                  raise_on_error=False)
         outcome[batch] = None if result.success else first_error(result)
     return outcome
 
@@ -83,9 +84,8 @@ def refresh_aggregates(defs: dg.Definitions, instance: dg.DagsterInstance, spark
     """Materialize the aggregates over all batches (mention_sentiment and sentiment_evaluation, or `selection`)."""
     if latest_version(layout.table(GOLD.path[-1])) is None:
         return AggregatesOutcome(False, error="no gold_predictions table yet: no batch has been scored")
-    result = defs.resolve_job_def(AGGREGATES_JOB).execute_in_process(
-        instance=instance, run_config=run_config or {}, raise_on_error=False, asset_selection=selection,
-        tags={LAUNCHED_BY_TAG: "cli"})
+    result = execute_from_cli(defs.resolve_job_def(AGGREGATES_JOB), instance, run_config=run_config or {},
+                              raise_on_error=False, asset_selection=selection)
     if not result.success:
         return AggregatesOutcome(False, error=first_error(result))
     metadata = {}

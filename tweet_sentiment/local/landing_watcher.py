@@ -22,7 +22,7 @@ from tweet_sentiment.defs.resources import TweetSentimentHome, allow_overwrites_
 from tweet_sentiment.defs.sensors import BATCH_TAG, CLAIM_STALE_S, RUN_KEY_TAG, has_run
 from tweet_sentiment.landing.discovery import DiscoveryLimits, discover
 from tweet_sentiment.landing.manifest import Batch
-from tweet_sentiment.local.batches import LAUNCHED_BY_TAG
+from tweet_sentiment.local.cli_runs import LAUNCHED_BY_TAG
 from tweet_sentiment.settings import HomeLayout
 
 log = logging.getLogger(__name__)

@@ -23,6 +23,7 @@ def run_maintenance(layout: HomeLayout, vacuum_hours: float) -> list[dict]:
     """Run the maintenance job on this home; its per-table rows. Raises with the job's error when it fails."""
     from tweet_sentiment.instance import open_instance
     from tweet_sentiment.local.batches import QUIET_LOGGING, first_error
+    from tweet_sentiment.local.cli_runs import execute_from_cli
     from tweet_sentiment.runs import fail_orphaned_runs
 
     instance = open_instance(layout)
@@ -30,9 +31,7 @@ def run_maintenance(layout: HomeLayout, vacuum_hours: float) -> list[dict]:
     from tweet_sentiment.definitions import defs
 
     config = {**QUIET_LOGGING, "ops": {"maintain_tables": {"config": {"vacuum_hours": vacuum_hours}}}}
-    result = defs().resolve_job_def(JOB).execute_in_process(instance=instance, run_config=config,
-                                                             raise_on_error=False,
-                                                             tags={"tweet_sentiment/launched_by": "cli"})
+    result = execute_from_cli(defs().resolve_job_def(JOB), instance, run_config=config, raise_on_error=False)
     if not result.success:
         raise click.ClickException(first_error(result))
     return result.output_for_node("maintain_tables")
