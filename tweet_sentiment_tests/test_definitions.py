@@ -32,3 +32,21 @@ def test_loading_the_definitions_does_not_import_torch_or_transformers():
              "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_a_batch_run_brings_mention_sentiment_up_to_date_before_the_batch_metrics():
+    """The in-process executor's order for the sensor's job, replayed step by step without running anything."""
+    from dagster._core.execution.api import create_execution_plan
+    from dagster._core.execution.plan.outputs import StepOutputHandle
+    from dagster._core.execution.retries import RetryMode
+
+    plan = create_execution_plan(defs().resolve_job_def("batch_pipeline_with_mentions"))
+    order = []
+    with plan.start(retry_mode=RetryMode.DISABLED) as active:
+        while not active.is_complete and (step := active.get_next_step()) is not None:
+            order.append(step.key)
+            for output in step.step_outputs:
+                active.mark_step_produced_output(StepOutputHandle(step.key, output.name))
+            active.mark_success(step.key)
+    assert order.index("gold_predictions") < order.index("mention_sentiment_partials")
+    assert order.index("mention_sentiment") < order.index("sentiment_batch_metrics")

@@ -20,6 +20,9 @@ from tweet_sentiment.trend_charts import line_chart_png
 
 PARTIALS = dg.AssetKey(PARTIALS_TABLE)
 TREND_MENTIONS = 5
+# In a batch run, the steps that bring mention_sentiment up to date go before the batch's other steps that are ready
+# at the same time (its metrics): what users read is fresh about 2-3 s sooner, and the run takes as long.
+FRESHNESS_FIRST = {"dagster/priority": "1"}
 
 
 def top_by(counts: DataFrame, column: str, limit: int = 20) -> list[tuple[str, int]]:
@@ -52,6 +55,7 @@ def trend_chart(daily: DataFrame, mentions: list[str]) -> dg.MetadataValue:
     metadata={"partition_expr": "batch", TABLE_PROPERTIES_KEY: CHANGE_FEED},
     kinds={"spark", "delta"},
     pool="lakehouse_partials",
+    op_tags=FRESHNESS_FIRST,
 )
 def mention_sentiment_partials(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource,
                                tweet_home: TweetSentimentHome) -> dg.Output:
@@ -67,6 +71,7 @@ def mention_sentiment_partials(context: dg.AssetExecutionContext, pyspark: Delta
     group_name="analytics",
     kinds={"spark", "delta"},
     pool="lakehouse_analytics",
+    op_tags=FRESHNESS_FIRST,
 )
 def mention_sentiment(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource,
                       tweet_home: TweetSentimentHome) -> dg.MaterializeResult:
