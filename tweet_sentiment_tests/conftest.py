@@ -1,6 +1,7 @@
 """Shared fixtures: one engine (a Spark Connect server) for the whole test session, a temporary home per test."""
 
 import os
+import signal
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,9 @@ from pyspark.sql import SparkSession
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TWEET_SENTIMENT_SPARK_DRIVER_MEMORY", "2g")
+# A runner that starts pytest with SIGTERM ignored passes that on to every process the tests start: servers would
+# then outlive their stop until the kill timeout, and multiprocessing pools would hang in terminate().
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")

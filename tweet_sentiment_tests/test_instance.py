@@ -32,6 +32,8 @@ def test_processes_opening_a_new_home_together_create_its_stores_once(tmp_path: 
             barrier = sync.Barrier(3)
             with context.Pool(3) as pool:
                 locations = pool.map(_open_home, [(home, barrier)] * 3)
+                pool.close()
+                pool.join()  # the workers exit on their own; the with-block's terminate() would rely on SIGTERM
         assert len(set(locations)) == 1
         # Nothing points into the working directory: MLflow's Default experiment too lives under the home.
         assert all(location.startswith(str(home.resolve() / "mlflow" / "artifacts"))

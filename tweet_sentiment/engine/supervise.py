@@ -27,17 +27,19 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def main(argv: list[str]) -> int:
     options, command = parse(argv)
-    child = subprocess.Popen(command)
-    if options.keep_warm:
-        subprocess.Popen([sys.executable, "-m", "tweet_sentiment.engine.keep_warm", options.keep_warm],
-                         stdin=subprocess.DEVNULL)
     stopping = False
 
     def stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
 
+    # Before the children start: they then get SIGTERM's default action even where this process was started with
+    # SIGTERM ignored (nohup-style launchers), and the JVM stops when told instead of after the kill timeout.
     signal.signal(signal.SIGTERM, stop)
+    child = subprocess.Popen(command)
+    if options.keep_warm:
+        subprocess.Popen([sys.executable, "-m", "tweet_sentiment.engine.keep_warm", options.keep_warm],
+                         stdin=subprocess.DEVNULL)
     while child.poll() is None and not stopping and (options.watch is None or psutil.pid_exists(options.watch)):
         time.sleep(1.0)
     if child.poll() is None:

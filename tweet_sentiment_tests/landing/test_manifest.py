@@ -58,6 +58,8 @@ def test_two_registrars_racing_never_take_a_file_twice_or_overwrite_each_other(t
         barrier = sync.Barrier(2)
         with context.Pool(2) as pool:
             results = pool.map(_register_in_process, [(path, files, barrier), (path, files, barrier)])
+            pool.close()
+            pool.join()  # the workers exit on their own; the with-block's terminate() would rely on SIGTERM
 
     manifest = Manifest(path)
     assert sorted(len(r) for r in results) == [0, 2]  # one registrar batched everything, the other skipped it all
