@@ -4,6 +4,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 
 import psutil
 
@@ -36,11 +37,26 @@ def stop_tree(process: subprocess.Popen, grace_s: float = 20.0) -> list[int]:
         except psutil.NoSuchProcess:
             continue
         except psutil.TimeoutExpired:
-            leftovers.append(pid)
+            leftovers.append(child)
             child.kill()
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     process.wait()
-    return leftovers
+    _wait_until_dead(leftovers)
+    return [p.pid for p in leftovers]
+
+
+def _wait_until_dead(processes: list[psutil.Process], timeout_s: float = 10.0) -> None:
+    """Wait until every killed process is gone or a zombie (a kill takes effect asynchronously; a zombie whose
+    parent died waits for init to reap it, but runs nothing)."""
+    deadline = time.monotonic() + timeout_s
+    for proc in processes:
+        while time.monotonic() < deadline:
+            try:
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.05)
