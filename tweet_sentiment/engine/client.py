@@ -46,6 +46,18 @@ def disconnect(url: str) -> None:
         session.stop()
 
 
+def disconnect_all(url: str) -> None:
+    """Close every client of this process on the server of `url`, whatever its session (tests and the bench open
+    sessions of their own on an engine): each would otherwise hang at exit as `disconnect` says."""
+    server = _server(url)
+    for cached in [other for other in _SESSIONS if _server(other) == server]:
+        disconnect(cached)
+
+
+def _server(url: str) -> str:
+    return url.split(";")[0].rstrip("/")
+
+
 def local_checkpoint(frame: DataFrame) -> DataFrame:
     """`frame.localCheckpoint()`, bound to `frame`'s own session. pyspark's Connect client attaches a checkpoint to
     the session that is *active* in the thread (`pyspark.sql.connect.conversion`), which is another one when a

@@ -193,9 +193,9 @@ def stop_engine(layout: HomeLayout, grace_s: float = 30.0) -> bool:
         (engine_dir(layout) / "engine.json").unlink(missing_ok=True)
         if state is None or not psutil.pid_exists(state.pid):
             return False
-        from tweet_sentiment.engine.client import disconnect
+        from tweet_sentiment.engine.client import disconnect_all
 
-        disconnect(state.url)
+        disconnect_all(state.url)
         _stop_pid(state.pid, grace_s)
         return True
 
