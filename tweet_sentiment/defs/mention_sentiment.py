@@ -21,7 +21,7 @@ from tweet_sentiment.trend_charts import line_chart_png
 PARTIALS = dg.AssetKey(PARTIALS_TABLE)
 TREND_MENTIONS = 5
 # In a batch run, the steps that bring mention_sentiment up to date go before the batch's other steps that are ready
-# at the same time (its metrics): what users read is fresh about 2-3 s sooner, and the run takes as long.
+# at the same time (its metrics): what users read is fresh sooner by the metrics step's time, the run takes as long.
 FRESHNESS_FIRST = {"dagster/priority": "1"}
 
 
