@@ -5,9 +5,11 @@ from pathlib import Path
 
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.lakehouse.table_layout import INGEST_DATE
 from tweet_sentiment.model.registry import register_source
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment_tests.model.conftest import build_tiny_model
@@ -43,10 +45,17 @@ def gold_frame(spark: SparkSession, rows: list[tuple]) -> DataFrame:
     return spark.createDataFrame(rows, GOLD_DDL)
 
 
-def write_gold(spark: SparkSession, home: Path, rows: list[tuple], batch: str | None = None) -> None:
-    """Write gold rows the way the IO manager does: a whole table, or one batch's partition replaced."""
+def write_gold(spark: SparkSession, home: Path, rows: list[tuple], batch: str | None = None,
+               by: str = INGEST_DATE) -> None:
+    """Write gold rows the way the IO manager does (by ingest date, change feed on): a whole table, or one batch's
+    rows replaced. `by="batch"` writes an older home's layout, partitioned by batch, without the feed."""
     path = str(HomeLayout.resolve(home).table("gold_predictions"))
-    writer = gold_frame(spark, rows).write.format("delta").partitionBy("batch")
+    frame = gold_frame(spark, rows)
+    if by == INGEST_DATE:
+        frame = frame.withColumn(INGEST_DATE, F.lit("2026-12-01"))
+    writer = frame.write.format("delta").partitionBy(by)
+    if by == INGEST_DATE:
+        writer = writer.option("delta.enableChangeDataFeed", "true")
     if batch is None:
         writer.mode("overwrite").save(path)
     else:

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from dagster._core.scheduler.instigation import InstigatorType
 
 from tweet_sentiment.landing.generate import write_source_files
+from tweet_sentiment.lakehouse.table_layout import single_value
 from tweet_sentiment.processes import free_port, stop_tree
 from tweet_sentiment.settings import HomeLayout
 
@@ -173,7 +174,7 @@ def mentions_reflect(layout: HomeLayout, batch_files: int) -> bool:
     if not (gold / "_delta_log").is_dir() or not (mentions / "_delta_log").is_dir():
         return False
     gold_files = delta_files(gold).values()
-    if len({f["partitionValues"].get("batch") for f in gold_files}) < batch_files:
+    if len({single_value(f, "batch") for f in gold_files} - {None}) < batch_files:
         return False
     gold_rows = sum(json.loads(f.get("stats") or "{}").get("numRecords", 0) for f in gold_files)
     counted = sum(sum(v or 0 for v in pq.read_table(mentions / path, columns=["total"]).column("total").to_pylist())

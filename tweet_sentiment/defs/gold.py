@@ -14,8 +14,10 @@ from tweet_sentiment.defs.production_model import PRODUCTION_MODEL, production_r
 from tweet_sentiment.defs.quality import counts_table, non_null_check, rounded, schema_check
 from tweet_sentiment.defs.resources import DeltaSparkResource
 from tweet_sentiment.engine.client import local_checkpoint
+from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY
 from tweet_sentiment.lakehouse.inference import (MODEL_LOADS, PANDAS_UDF, SCORERS, local_model_path, scorer,
                                                  task_slots)
+from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT
 from tweet_sentiment.model.registry import ui_model_version_url
@@ -92,7 +94,8 @@ def predictions_check(invalid: int) -> dg.AssetCheckResult:
     partitions_def=batches,
     group_name="inference",
     io_manager_key="delta_io_manager",
-    metadata={"partition_expr": "batch"},
+    # The change feed tells the aggregates exactly which batches a re-run or re-score changed (docs/layout.md).
+    metadata={"partition_expr": "batch", TABLE_PROPERTIES_KEY: CHANGE_FEED},
     kinds={"spark", "delta", "mlflow"},
     pool="lakehouse_gold",
     automation_condition=RESCORE_ON_NEW_MODEL,

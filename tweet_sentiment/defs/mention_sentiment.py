@@ -10,8 +10,8 @@ from tweet_sentiment.defs.gold import GOLD
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quality import top_chart
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
-from tweet_sentiment.lakehouse.aggregates import CHANGE_FEED
 from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY
+from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.mention_tables import DAILY_TABLE, PARTIALS_TABLE, TOTALS_TABLE, update_mention_tables
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned

@@ -12,11 +12,10 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from tweet_sentiment.lakehouse.delta_log import latest_version, recorded_state
-from tweet_sentiment.lakehouse.maintenance import table_sql
+from tweet_sentiment.lakehouse.maintenance import partitioning, table_sql
+from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED, DEFAULT_LAYOUT, INGEST_DATE
 
 STATE_KEY = "tweet_sentiment_aggregate"
-CHANGE_FEED = {"delta.enableChangeDataFeed": "true"}
-"""Table properties of the partials: their change feed is what the totals are updated from."""
 _USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 _SAFE_COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
@@ -51,9 +50,13 @@ def values_predicate(column: str, values: Sequence[str]) -> str:
 
 def replace_partitions(frame: DataFrame, path: Path, column: str, values: Sequence[str] | None,
                        user_metadata: str) -> None:
-    """Replace the partitions `column` IN `values` with `frame`, or the whole table when `values` is None (creating
-    it, change feed on, if needed)."""
-    writer = frame.write.format("delta").option("userMetadata", user_metadata).partitionBy(column)
+    """Replace the rows whose `column` is IN `values` with `frame`, or the whole table when `values` is None
+    (creating it, change feed on, if needed). The table keeps its physical layout; a new one is laid out by ingest
+    date when the frame has it (docs/layout.md), else by `column`."""
+    layout = partitioning(frame.sparkSession, path)
+    if layout is None:
+        layout = DEFAULT_LAYOUT if INGEST_DATE in frame.columns else (column,)
+    writer = frame.write.format("delta").option("userMetadata", user_metadata).partitionBy(*layout)
     for key, value in CHANGE_FEED.items():
         writer = writer.option(key, value)
     if latest_version(path) is None:

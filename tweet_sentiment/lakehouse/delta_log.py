@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tweet_sentiment.lakehouse.table_layout import may_hold, single_value
+
 LOG_DIR = "_delta_log"
 
 
@@ -37,7 +39,8 @@ def find_commit(table: Path, user_metadata: str, depth: int = 50) -> dict[str, A
 
 
 def commits_adding_to(table: Path, partition: dict[str, str], after_version: int | None) -> list[int]:
-    """Versions newer than `after_version` whose commit adds files to `partition` (a dict of partition values)."""
+    """Versions newer than `after_version` whose commit adds data files that may hold `partition` (a dict of column
+    values, matched on partition values or file statistics); compaction, which adds no data, left out."""
     versions = []
     for commit_file in _commit_files(table):
         version = int(commit_file.stem)
@@ -45,7 +48,7 @@ def commits_adding_to(table: Path, partition: dict[str, str], after_version: int
             break
         for line in commit_file.read_text(encoding="utf-8").splitlines():
             add = json.loads(line).get("add") if line.strip() else None
-            if add and holds_partition([add], partition):
+            if add and add.get("dataChange", True) and may_hold_partition([add], partition):
                 versions.append(version)
                 break
     return sorted(versions)
@@ -65,16 +68,36 @@ def live_files(table: Path, version: int) -> list[dict[str, Any]] | None:
     return files if isinstance(files, list) else None
 
 
-def holds_partition(files: list[dict[str, Any]], partition: dict[str, str]) -> bool:
-    """Whether any of these `add` actions belongs to `partition` (a dict of partition values)."""
-    return any(all(add.get("partitionValues", {}).get(k) == v for k, v in partition.items()) for add in files)
+def may_hold_partition(files: list[dict[str, Any]], partition: dict[str, str]) -> bool:
+    """Whether any of these `add` actions may hold rows of `partition` (a dict of column values): exact where the
+    columns are partition columns, from the files' min/max statistics otherwise."""
+    return any(may_hold(add, partition) for add in files)
+
+
+def partition_columns(table: Path, depth: int = 20) -> list[str] | None:
+    """The table's physical partition columns, from the newest checksum or commit (among the newest `depth`) that
+    records its metadata; None when the local log does not say (no table, or metadata only in older files)."""
+    for commit_file in _commit_files(table)[:depth]:
+        checksum = commit_file.with_suffix(".crc")
+        try:
+            metadata = json.loads(checksum.read_text(encoding="utf-8")).get("metadata")
+        except (OSError, ValueError):
+            metadata = None
+        if metadata is None:
+            for line in commit_file.read_text(encoding="utf-8").splitlines():
+                action = json.loads(line) if line.strip() else {}
+                metadata = action.get("metaData") or metadata
+        if isinstance(metadata, dict) and isinstance(metadata.get("partitionColumns"), list):
+            return list(metadata["partitionColumns"])
+    return None
 
 
 def partitions_changed(table: Path, column: str, after_version: int | None,
                        upto_version: int) -> dict[str, int] | None:
-    """Partition value -> newest version in (`after_version`, `upto_version`] whose commit added or removed data of
-    that partition (compaction, which changes no data, left out). None when that cannot be told from the log: a
-    commit file is gone (log clean-up) or an action lacks its partition values."""
+    """Value of `column` -> newest version in (`after_version`, `upto_version`] whose commit added or removed data
+    with that value (compaction, which changes no data, left out). None when that cannot be told from the log: a
+    commit file is gone (log clean-up), or a file's value is not single (neither a partition value nor equal min
+    and max statistics: a removed file of a date partition, a file of several batches); read the change feed then."""
     changed: dict[str, int] = {}
     for version in range(0 if after_version is None else after_version + 1, upto_version + 1):
         try:
@@ -87,10 +110,10 @@ def partitions_changed(table: Path, column: str, after_version: int | None,
                 file = action.get(kind)
                 if not file or not file.get("dataChange", True):
                     continue
-                values = file.get("partitionValues")
-                if not isinstance(values, dict) or column not in values:
+                value = single_value(file, column)
+                if value is None:
                     return None
-                changed[values[column]] = version
+                changed[value] = version
     return changed
 
 

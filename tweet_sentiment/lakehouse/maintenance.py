@@ -1,5 +1,6 @@
 """Keeping Delta tables healthy over years of batches: compaction (OPTIMIZE, Z-ordered where it pays) and VACUUM of
-files no version within the retention reads any more. SQL only, so it works over Spark Connect.
+files no version within the retention reads any more. SQL and `format("delta")` only, so it works over Spark Connect.
+A table of an older home, partitioned by batch, is first rewritten by ingest date (docs/layout.md), rows unchanged.
 
 Each table is maintained holding the same per-table lock every writer of that table holds (the Delta IO manager, the
 mention aggregates), so a compaction never interleaves with a batch's "is this partition new?" check and its write.
@@ -13,17 +14,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.sql import SparkSession
+from pyspark.sql import Column, SparkSession
+from pyspark.sql import functions as F
 
-from tweet_sentiment.lakehouse.delta_log import LOG_DIR, latest_version
+from tweet_sentiment.lakehouse.delta_log import LOG_DIR, latest_version, partition_columns
+from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED, DEFAULT_LAYOUT, INGEST_DATE, ingest_date_of
 from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 
 DEFAULT_RETENTION_HOURS = 168.0
+BATCH_COLUMN = "batch"
+MIGRATION_NOTE = "tweet-sentiment maintain: rewritten by ingest date (docs/layout.md)"
 ZORDER_BY = {"mention_sentiment": ("mention",), "mention_sentiment_daily": ("mention",)}
 """Z-ordering rewrites every file of a partition each time, so it is kept to the unpartitioned aggregates, which
 readers filter by mention (top mentions, trend lines); per-batch tables are only bin-packed, which skips partitions
 that are already one file, so the cost follows what changed since the last run."""
+
+
+CHANGE_FEED_TABLES = frozenset({"gold_predictions", "mention_sentiment_partials"})
+"""Tables whose change feed the aggregates read; a migrated table gets it turned on."""
 
 
 class RetentionTooShortError(ValueError):
@@ -49,18 +58,30 @@ class MaintenanceReport:
     after: TableHealth
     seconds: float
     zorder_by: tuple[str, ...] = ()
+    migrated: bool = False
 
     def as_row(self) -> dict[str, object]:
         return {"table": self.table, "files_before": self.before.files, "files_after": self.after.files,
                 "bytes_before": self.before.bytes, "bytes_after": self.after.bytes,
                 "disk_files_before": self.before.disk_files, "disk_files_after": self.after.disk_files,
                 "disk_bytes_before": self.before.disk_bytes, "disk_bytes_after": self.after.disk_bytes,
-                "seconds": round(self.seconds, 2), "zorder_by": ",".join(self.zorder_by)}
+                "seconds": round(self.seconds, 2), "zorder_by": ",".join(self.zorder_by), "migrated": self.migrated}
 
 
 def table_sql(path: Path) -> str:
     """`delta.\\`path\\`` for SQL; backticks in the path doubled, as Spark's identifier quoting wants."""
     return "delta.`" + str(path).replace("`", "``") + "`"
+
+
+def partitioning(spark: SparkSession, path: Path) -> tuple[str, ...] | None:
+    """The physical partition columns of the table at `path`, from its log where it says, else `DESCRIBE DETAIL`;
+    None when there is no table."""
+    if latest_version(path) is None:
+        return None
+    columns = partition_columns(path)
+    if columns is None:
+        columns = spark.sql(f"DESCRIBE DETAIL {table_sql(path)}").first()["partitionColumns"]
+    return tuple(columns)
 
 
 def disk_usage(path: Path) -> tuple[int, int]:
@@ -98,6 +119,28 @@ def optimize(spark: SparkSession, path: Path, zorder_by: tuple[str, ...] = ()) -
     spark.sql(f"OPTIMIZE {table_sql(path)}{zorder}").collect()
 
 
+def ingest_date_column(batch: Column) -> Column:
+    """`ingest_date` from a batch key, as `ingest_date_of` computes it: the key's creation day, else today."""
+    day = F.try_to_date(F.regexp_extract(batch, r"^b(\d{8})T", 1), F.lit("yyyyMMdd"))
+    return F.coalesce(F.date_format(day, "yyyy-MM-dd"), F.lit(ingest_date_of("")))
+
+
+def migrate_to_date_layout(spark: SparkSession, path: Path, change_feed: bool) -> bool:
+    """Rewrite a table partitioned by batch (an older home's layout) by ingest date, in one commit that changes no
+    row but adds `ingest_date`; False when the table has that layout already."""
+    layout = partitioning(spark, path)
+    if layout is None or BATCH_COLUMN not in layout:
+        return False
+    current = spark.read.format("delta").option("versionAsOf", latest_version(path)).load(str(path))
+    (current.withColumn(INGEST_DATE, ingest_date_column(F.col(BATCH_COLUMN))).write.format("delta")
+     .mode("overwrite").option("overwriteSchema", "true").option("userMetadata", MIGRATION_NOTE)
+     .partitionBy(*DEFAULT_LAYOUT).save(str(path)))
+    if change_feed:
+        properties = ", ".join(f"'{k}' = '{v}'" for k, v in CHANGE_FEED.items())
+        spark.sql(f"ALTER TABLE {table_sql(path)} SET TBLPROPERTIES ({properties})").collect()
+    return True
+
+
 def vacuum(spark: SparkSession, path: Path, hours: float) -> None:
     """Delete files no table version within the last `hours` reads."""
     if hours < DEFAULT_RETENTION_HOURS:
@@ -126,10 +169,11 @@ def maintain_table(spark: SparkSession, layout: HomeLayout, table: str, hours: f
     with file_lock(lock_path(layout.locks, "table", table), what=f"maintenance of {table}", on_wait=on_wait):
         started = time.perf_counter()
         before = health(spark, path)
+        migrated = migrate_to_date_layout(spark, path, table in CHANGE_FEED_TABLES)
         optimize(spark, path, zorder)
         vacuum(spark, path, hours)
         after = health(spark, path)
-    return MaintenanceReport(table, before, after, time.perf_counter() - started, zorder)
+    return MaintenanceReport(table, before, after, time.perf_counter() - started, zorder, migrated)
 
 
 def maintain_lakehouse(spark: SparkSession, layout: HomeLayout, hours: float, longest_reader_hours: float,

@@ -1,8 +1,9 @@
 """Keeping the mention aggregates up to date with gold at a cost that follows the change, not the history.
 
-1. Partials (`mention_sentiment_partials`, one partition per batch, change feed on) are brought up to date with gold:
-   the batches gold changed since the aggregates' last update are read from gold's Delta log, and those whose
-   partial is older than their gold data (a re-score by a job that did not refresh it) are recomputed.
+1. Partials (`mention_sentiment_partials`, one Dagster partition per batch, change feed on) are brought up to date
+   with gold: the batches gold changed since the aggregates' last update are read from gold's Delta log (partition
+   values or file statistics), or from gold's change feed where the log cannot tell, and those whose partial is
+   older than their gold data (a re-score by a job that did not refresh it) are recomputed.
 2. Each aggregate (`mention_sentiment` per mention, `mention_sentiment_daily` per mention and day) is updated from
    the partials' change feed since the partials version its own last commit recorded, with one MERGE; it is rebuilt
    whole from the partials when that record or the feed is not there (first build, vacuumed feed).
@@ -31,6 +32,8 @@ from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment.transforms.mention_aggregates import (
     DAILY_COLUMNS,
+    DELETED,
+    INSERTED,
     TOTAL_COLUMNS,
     daily_from_partials,
     daily_updates,
@@ -73,12 +76,28 @@ def stale_partials(spark: SparkSession, layout: HomeLayout, gold_version: int,
         return None
     changed = partitions_changed(layout.table(GOLD_TABLE), BATCH, since_gold, gold_version)
     if changed is None:
+        changed = _batches_changed_in_feed(spark, layout.table(GOLD_TABLE), since_gold, gold_version)
+    if changed is None:
         return None
     if not changed:
         return []
     computed = {r[BATCH]: int(r["v"]) for r in _read(spark, partials_path).where(F.col(BATCH).isin(list(changed)))
                 .groupBy(BATCH).agg(F.max("gold_version").alias("v")).collect()}
     return sorted(b for b, version in changed.items() if computed.get(b, -1) < version)
+
+
+def _batches_changed_in_feed(spark: SparkSession, gold: Path, after: int, upto: int) -> dict[str, int] | None:
+    """Batch -> newest version in (`after`, `upto`] whose change feed inserted or deleted rows of it: the exact
+    answer where the log's file statistics cannot tell (a re-run's removed files, a file of several batches); None
+    when the feed does not cover the range (turned on later, or vacuumed)."""
+    try:
+        rows = (changes(spark, gold, after, upto).where(F.col("_change_type").isin(*INSERTED, *DELETED))
+                .groupBy(BATCH).agg(F.max("_commit_version").alias("v")).collect())
+    except PySparkException as error:
+        log.warning("the change feed of %s versions %s-%s is not readable (%s): recomputing every partial",
+                    gold, after + 1, upto, str(error).splitlines()[0])
+        return None
+    return {r[BATCH]: int(r["v"]) for r in rows}
 
 
 def refresh_partials(spark: SparkSession, layout: HomeLayout, gold_version: int, since_gold: int | None,

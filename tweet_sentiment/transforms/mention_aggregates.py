@@ -9,6 +9,8 @@ min/max recomputed from the partials that remain, for that mention only.
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from tweet_sentiment.lakehouse.table_layout import INGEST_DATE
+
 COUNTS = {"negative": "NEG", "neutral": "NEU", "positive": "POS"}
 COUNT_COLUMNS = (*COUNTS, "total")
 PARTIAL_COLUMNS = ("batch", "mention", "day", "min_timestamp", "max_timestamp", *COUNT_COLUMNS, "gold_version")
@@ -24,12 +26,14 @@ def _count_of(label: str) -> Column:
 
 def mention_day_partials(gold: DataFrame, gold_version: int) -> DataFrame:
     """Each batch's contribution: per (batch, mention, UTC day) its first and last tweet and predicted counts,
-    stamped with the gold version they were computed from (so a partial older than its gold batch is found)."""
+    stamped with the gold version they were computed from (so a partial older than its gold batch is found). Gold's
+    storage column `ingest_date`, where it has one, is carried over, so a batch's partials sit in its date partition."""
     counts = [F.coalesce(_count_of(label), F.lit(0)).alias(name) for name, label in COUNTS.items()]
-    return gold.groupBy("batch", "mention", F.to_date("timestamp").alias("day")).agg(
+    storage = [INGEST_DATE] if INGEST_DATE in gold.columns else []
+    return gold.groupBy("batch", "mention", F.to_date("timestamp").alias("day"), *storage).agg(
         F.min("timestamp").alias("min_timestamp"), F.max("timestamp").alias("max_timestamp"), *counts,
         F.count(F.lit(1)).alias("total")).select(
-        *PARTIAL_COLUMNS[:-1], F.lit(gold_version).cast("long").alias("gold_version"))
+        *PARTIAL_COLUMNS[:-1], F.lit(gold_version).cast("long").alias("gold_version"), *storage)
 
 
 def totals_from_partials(partials: DataFrame) -> DataFrame:

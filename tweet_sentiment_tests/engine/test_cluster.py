@@ -39,11 +39,11 @@ ASSETS = [production_model, bronze, silver, gold_predictions, sentiment_batch_me
 
 
 def _comparable(table: DataFrame, ignored: list[str]) -> DataFrame:
-    """The table without what differs between two runs of the same files: batch ids and processing times (also inside
-    the raw records silver quarantines)."""
+    """The table without what differs between two runs of the same files: batch ids, their ingest dates and
+    processing times (also inside the raw records silver quarantines)."""
     if "raw_record" in table.columns:
         table = table.withColumn("raw_record", F.regexp_replace("raw_record", '"processing_time":"[^"]*"', ""))
-    return table.drop("batch", *ignored)
+    return table.drop("batch", "ingest_date", *ignored)
 
 
 def _master_json(port: int) -> dict:

@@ -141,3 +141,45 @@ def test_a_rerun_replaces_the_partition_without_version_checksums(home, spark, s
         checksum.unlink()
     assert _materialize(home, spark_resource, instance, "p-3", offset=10).success
     assert sorted(r.value for r in read_table(spark, home, "numbers").collect()) == [10, 11, 12]
+
+
+def _dates(spark, home) -> dict[str, set[str]]:
+    rows = read_table(spark, home, "numbers").groupBy("batch", "ingest_date").count().collect()
+    return {b: {r.ingest_date for r in rows if r.batch == b} for b in {r.batch for r in rows}}
+
+
+def test_a_new_table_is_laid_out_by_ingest_date_and_a_rerun_stays_in_its_date(home, spark, spark_resource, instance):
+    from tweet_sentiment.lakehouse.delta_log import partition_columns
+    from tweet_sentiment.lakehouse.table_layout import ingest_date_of
+
+    instance.add_dynamic_partitions("parts", ["b20261130T120000-3", "p-2"])
+    for key in ("b20261130T120000-3", "p-2"):
+        assert _materialize(home, spark_resource, instance, key).success
+    table = HomeLayout.resolve(home).table("numbers")
+    assert partition_columns(table) == ["ingest_date"]
+    assert _dates(spark, home) == {"b20261130T120000-3": {"2026-11-30"}, "p-2": {ingest_date_of("p-2")}}
+
+    # As if p-2 had first landed on another day: a re-run must replace its rows in that day's partition.
+    spark.sql(f"UPDATE delta.`{table}` SET ingest_date = '2000-01-01' WHERE batch = 'p-2'").collect()
+    assert _materialize(home, spark_resource, instance, "p-2", offset=10).success
+    assert _dates(spark, home) == {"b20261130T120000-3": {"2026-11-30"}, "p-2": {"2000-01-01"}}
+    assert sorted(r.value for r in read_table(spark, home, "numbers").where("batch = 'p-2'").collect()) == [10, 11]
+
+    loaded = DeltaSparkIOManager.for_home(spark_resource, str(home)).load_input(
+        dg.build_input_context(asset_key=dg.AssetKey("numbers")))
+    assert sorted(loaded.columns) == ["batch", "id", "value"]  # the storage column is not data for consumers
+
+
+def test_a_table_of_an_older_home_keeps_its_batch_partitioning(home, spark, spark_resource, instance):
+    from tweet_sentiment.lakehouse.delta_log import partition_columns
+
+    table = HomeLayout.resolve(home).table("numbers")
+    (spark.range(2).selectExpr("'p-2' AS batch", "id", "id AS value").write.format("delta").partitionBy("batch")
+     .save(str(table)))
+    instance.add_dynamic_partitions("parts", ["p-2", "p-4"])
+    assert _materialize(home, spark_resource, instance, "p-4").success
+    assert _materialize(home, spark_resource, instance, "p-2", offset=5).success
+    assert partition_columns(table) == ["batch"]
+    counts = {r.batch: r["count"] for r in read_table(spark, home, "numbers").groupBy("batch").count().collect()}
+    assert counts == {"p-2": 2, "p-4": 4}
+    assert "ingest_date" not in read_table(spark, home, "numbers").columns

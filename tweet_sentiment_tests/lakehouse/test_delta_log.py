@@ -6,7 +6,8 @@ from tweet_sentiment.lakehouse.delta_log import (
     LOG_DIR,
     commits_adding_to,
     find_commit,
-    holds_partition,
+    may_hold_partition,
+    partition_columns,
     latest_version,
     live_files,
     partitions_changed,
@@ -54,8 +55,8 @@ def test_live_files_from_the_version_checksum(spark, tmp_path: Path):
 
     files = live_files(table, version)
     assert files is not None and files, "Delta Spark writes allFiles into the checksum of a small table"
-    assert holds_partition(files, {"batch": "b2"}) and not holds_partition(files, {"batch": "b1"})
-    assert holds_partition(live_files(table, 0), {"batch": "b1"})  # an older version's checksum
+    assert may_hold_partition(files, {"batch": "b2"}) and not may_hold_partition(files, {"batch": "b1"})
+    assert may_hold_partition(live_files(table, 0), {"batch": "b1"})  # an older version's checksum
     (table / LOG_DIR / f"{version:020d}.crc").unlink()
     assert live_files(table, version) is None  # no checksum: unknown, not "empty"
     assert live_files(tmp_path / "missing", 0) is None
@@ -90,3 +91,33 @@ def test_partitions_changed_skips_compaction_and_gives_up_without_the_log(tmp_pa
     (table / LOG_DIR / f"{1:020d}.json").unlink()  # cleaned-up log
     assert partitions_changed(table, "batch", 0, 3) is None
     assert recorded_state(table, "k") == {"partials_version": 4} and recorded_state(table, "other") is None
+
+
+def test_a_batch_is_found_by_file_statistics_in_a_table_partitioned_by_date(spark, tmp_path: Path):
+    table = tmp_path / "t"
+    for batch in ("b1", "b2", "b3"):
+        (spark.range(2).selectExpr(f"'{batch}' AS batch", "'2026-12-01' AS ingest_date", "id").coalesce(1)
+         .write.format("delta").mode("append").partitionBy("ingest_date").save(str(table)))
+    assert partition_columns(table) == ["ingest_date"]
+    files = live_files(table, 2)
+    assert may_hold_partition(files, {"batch": "b2"}) and not may_hold_partition(files, {"batch": "b4"})
+    assert commits_adding_to(table, {"batch": "b2"}, None) == [1]
+    assert partitions_changed(table, "batch", 0, 2) == {"b2": 1, "b3": 2}
+
+    spark.sql(f"OPTIMIZE delta.`{table}`").collect()  # one file of b1..b3: no data change, so nothing changed
+    assert partitions_changed(table, "batch", 2, 3) == {}
+    assert may_hold_partition(live_files(table, 3), {"batch": "b2"})  # within the file's min..max: maybe
+    assert commits_adding_to(table, {"batch": "b2"}, 2) == []  # compaction adds no data
+    (spark.range(1).selectExpr("'b2' AS batch", "'2026-12-01' AS ingest_date", "id").write.format("delta")
+     .mode("overwrite").option("replaceWhere", "batch = 'b2'").save(str(table)))
+    # The re-run removed the compacted file and wrote b1 and b3 back: the log cannot tell which batch changed.
+    assert partitions_changed(table, "batch", 3, 4) is None
+
+
+def test_partition_columns_of_a_table_partitioned_by_batch_and_of_none(spark, tmp_path: Path):
+    by_batch = spark.range(1).selectExpr("'b1' AS batch", "id")
+    by_batch.write.format("delta").partitionBy("batch").save(str(tmp_path / "a"))
+    spark.range(1).write.format("delta").save(str(tmp_path / "b"))
+    assert partition_columns(tmp_path / "a") == ["batch"]
+    assert partition_columns(tmp_path / "b") == []
+    assert partition_columns(tmp_path / "missing") is None

@@ -5,8 +5,9 @@ interleaves with a compaction)."""
 import threading
 
 import pytest
+from pyspark.sql import functions as F
 
-from tweet_sentiment.lakehouse.delta_log import commit_info, latest_version
+from tweet_sentiment.lakehouse.delta_log import commit_info, latest_version, partition_columns
 from tweet_sentiment.lakehouse.maintenance import (
     RetentionTooShortError,
     check_retention,
@@ -15,13 +16,18 @@ from tweet_sentiment.lakehouse.maintenance import (
     maintain_lakehouse,
     maintain_table,
 )
+from tweet_sentiment.lakehouse.table_layout import ingest_date_of
 from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment_tests.gold_helpers import gold_frame, gold_row
 
 
-def _append(spark, layout: HomeLayout, table: str, rows: list[tuple]) -> None:
-    gold_frame(spark, rows).write.format("delta").mode("append").partitionBy("batch").save(str(layout.table(table)))
+def _append(spark, layout: HomeLayout, table: str, rows: list[tuple], by: str = "ingest_date") -> None:
+    """Append rows as the IO manager lays them out (by ingest date), or as an older home did (`by="batch"`)."""
+    frame = gold_frame(spark, rows)
+    if by == "ingest_date":
+        frame = frame.withColumn("ingest_date", F.lit("2026-12-01"))
+    frame.write.format("delta").mode("append").partitionBy(by).save(str(layout.table(table)))
 
 
 def _rows(spark, layout: HomeLayout, table: str) -> list[tuple]:
@@ -45,8 +51,10 @@ def test_optimize_compacts_and_vacuum_removes_unreferenced_files(spark, home):
     assert lakehouse_tables(layout) == ["gold_predictions"]
 
     (report,) = maintain_lakehouse(spark, layout, hours=0, longest_reader_hours=0)
-    assert (report.table, report.before.files, report.after.files) == ("gold_predictions", 4, 2)
-    assert report.before.disk_files == 4 and report.after.disk_files == 2 == disk_usage(layout.table(report.table))[0]
+    # Both batches landed the same day: one file for the day's partition.
+    assert (report.table, report.before.files, report.after.files) == ("gold_predictions", 4, 1)
+    assert report.before.disk_files == 4 and report.after.disk_files == 1 == disk_usage(layout.table(report.table))[0]
+    assert not report.migrated
     assert _rows(spark, layout, "gold_predictions") == before
     with pytest.raises(RetentionTooShortError):
         maintain_lakehouse(spark, layout, hours=1, longest_reader_hours=3)
@@ -70,3 +78,25 @@ def test_maintenance_waits_for_the_tables_writer(spark, home):
     newest = layout.table("gold_predictions") / "_delta_log" / f"{latest_version(layout.table('gold_predictions')):020d}.json"
     assert latest_version(layout.table("gold_predictions")) > written and "OPTIMIZE" in str(
         [commit_info(p)["operation"] for p in sorted(newest.parent.glob("*.json"))])
+
+
+def test_a_table_partitioned_by_batch_is_migrated_to_the_date_layout_with_its_rows_unchanged(spark, home):
+    layout = HomeLayout.resolve(home)
+    for batch in ("b20261129T101010-aaaa", "b20261130T101010-bbbb", "b20261130T111111-cccc", "custom"):
+        _append(spark, layout, "gold_predictions", [gold_row(batch, "al", None, "POS")] * 2, by="batch")
+    before = _rows(spark, layout, "gold_predictions")
+
+    (report,) = maintain_lakehouse(spark, layout, hours=168, longest_reader_hours=0)
+    table = layout.table("gold_predictions")
+    assert report.migrated and partition_columns(table) == ["ingest_date"]
+    after = spark.read.format("delta").load(str(table))
+    assert sorted(tuple(r) for r in after.drop("ingest_date").collect()) == before
+    dates = {r.batch: r.ingest_date for r in after.select("batch", "ingest_date").distinct().collect()}
+    assert dates["b20261129T101010-aaaa"] == "2026-11-29" and dates["b20261130T111111-cccc"] == "2026-11-30"
+    assert dates["custom"] == ingest_date_of("custom")
+    assert report.before.files >= 4 and report.after.files == 3  # at least one per batch before, one per day after
+    properties = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES delta.`{table}`").collect()}
+    assert properties.get("delta.enableChangeDataFeed") == "true"  # the aggregates read gold's feed
+
+    (again,) = maintain_lakehouse(spark, layout, hours=168, longest_reader_hours=0)
+    assert not again.migrated

@@ -1,6 +1,9 @@
 """The incremental mention aggregates equal a full rebuild from gold, row for row, whatever happened to the batches:
 new ones, a re-run that drops a mention's first tweet, a re-score, a partial left stale, a vacuumed change feed."""
 
+from functools import partial
+
+import pytest
 from pyspark.sql import functions as F
 
 from tweet_sentiment.lakehouse.aggregates import replace_partitions
@@ -29,18 +32,22 @@ def _assert_equal_to_rebuild(spark, home) -> None:
     assert _rows(read_table(spark, home, "mention_sentiment_daily"), columns) == _rows(daily, columns)
 
 
-def test_incremental_aggregate_equals_a_full_rebuild(spark, home):
+@pytest.mark.parametrize("layout_column", ["ingest_date", "batch"])
+def test_incremental_aggregate_equals_a_full_rebuild(spark, home, layout_column):
+    """In the date layout a re-run's changes come from gold's change feed; in an older home's batch layout, from
+    the partition values in gold's log."""
     layout = HomeLayout.resolve(home)
-    write_gold(spark, home, [gold_row("b1", "bob", "positive", "POS", day=2), gold_row("b1", "al", None, "NEG"),
-                             gold_row("b2", "bob", "negative", "NEG", day=1),
-                             gold_row("b2", "bob", None, "POS", day=5)])
+    write = partial(write_gold, by=layout_column)
+
+    write(spark, home, [gold_row("b1", "bob", "positive", "POS", day=2), gold_row("b1", "al", None, "NEG"),
+                        gold_row("b2", "bob", "negative", "NEG", day=1), gold_row("b2", "bob", None, "POS", day=5)])
     first = update_mention_tables(spark, layout)
     assert first.modes == {"mention_sentiment": "rebuilt", "mention_sentiment_daily": "rebuilt"}
     assert first.partials_recomputed is None
     _assert_equal_to_rebuild(spark, home)
 
     # A new batch: only its partial is computed, the totals are MERGEd.
-    write_gold(spark, home, [gold_row("b3", "cy", "neutral", "NEU", day=3), gold_row("b3", "bob", None, "NEG", 3)],
+    write(spark, home, [gold_row("b3", "cy", "neutral", "NEU", day=3), gold_row("b3", "bob", None, "NEG", 3)],
                batch="b3")
     second = update_mention_tables(spark, layout)
     assert second.partials_recomputed == ["b3"] and second.gold_version == first.gold_version + 1
@@ -49,7 +56,7 @@ def test_incremental_aggregate_equals_a_full_rebuild(spark, home):
     assert update_mention_tables(spark, layout).modes["mention_sentiment"] == "unchanged"
 
     # b2 re-run without bob's first and last tweets: his min and max move inward, counted once.
-    write_gold(spark, home, [gold_row("b2", "bob", None, "NEU", day=4), gold_row("b2", "dee", None, "POS", 4)],
+    write(spark, home, [gold_row("b2", "bob", None, "NEU", day=4), gold_row("b2", "dee", None, "POS", 4)],
                batch="b2")
     assert update_mention_tables(spark, layout).partials_recomputed == ["b2"]
     _assert_equal_to_rebuild(spark, home)
@@ -57,7 +64,7 @@ def test_incremental_aggregate_equals_a_full_rebuild(spark, home):
     assert (bob.min_timestamp.day, bob.max_timestamp.day, bob.total) == (2, 4, 3)
 
     # b1 re-scored by model version 2: its labels change; al leaves the aggregate (no tweets left).
-    write_gold(spark, home, [gold_row("b1", "bob", "positive", "NEG", day=2, version="2")], batch="b1")
+    write(spark, home, [gold_row("b1", "bob", "positive", "NEG", day=2, version="2")], batch="b1")
     update_mention_tables(spark, layout)
     _assert_equal_to_rebuild(spark, home)
     assert read_table(spark, home, "mention_sentiment").where("mention = 'al'").count() == 0
@@ -91,4 +98,16 @@ def test_a_change_feed_that_does_not_cover_the_changes_means_a_rebuild(spark, ho
     assert refresh_partials(spark, layout, latest_version(layout.table("gold_predictions")), 1) == ["b2"]
     result = update_mention_tables(spark, layout)
     assert result.modes == {"mention_sentiment": "rebuilt", "mention_sentiment_daily": "rebuilt"}
+    _assert_equal_to_rebuild(spark, home)
+
+
+def test_a_gold_rerun_the_log_cannot_place_without_a_change_feed_recomputes_every_partial(spark, home):
+    layout = HomeLayout.resolve(home)
+    write_gold(spark, home, [gold_row("b1", "bob", "positive", "POS"), gold_row("b2", "al", None, "NEG")])
+    update_mention_tables(spark, layout)
+    gold = layout.table("gold_predictions")
+    spark.sql(f"ALTER TABLE {table_sql(gold)} SET TBLPROPERTIES (delta.enableChangeDataFeed = false)").collect()
+    write_gold(spark, home, [gold_row("b2", "al", None, "POS", day=2)], batch="b2")
+    update = update_mention_tables(spark, layout)
+    assert update.partials_recomputed is None  # neither the log nor the feed says which batch changed: all of them
     _assert_equal_to_rebuild(spark, home)
