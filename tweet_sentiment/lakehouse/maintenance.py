@@ -131,13 +131,15 @@ def migrate_to_date_layout(spark: SparkSession, path: Path, change_feed: bool) -
     layout = partitioning(spark, path)
     if layout is None or BATCH_COLUMN not in layout:
         return False
+    if change_feed:
+        # Before the rewrite: a run killed between the two steps leaves the old layout, which the next maintain
+        # migrates again, never a migrated table without its feed.
+        properties = ", ".join(f"'{k}' = '{v}'" for k, v in CHANGE_FEED.items())
+        spark.sql(f"ALTER TABLE {table_sql(path)} SET TBLPROPERTIES ({properties})").collect()
     current = spark.read.format("delta").option("versionAsOf", latest_version(path)).load(str(path))
     (current.withColumn(INGEST_DATE, ingest_date_column(F.col(BATCH_COLUMN))).write.format("delta")
      .mode("overwrite").option("overwriteSchema", "true").option("userMetadata", MIGRATION_NOTE)
      .partitionBy(*DEFAULT_LAYOUT).save(str(path)))
-    if change_feed:
-        properties = ", ".join(f"'{k}' = '{v}'" for k, v in CHANGE_FEED.items())
-        spark.sql(f"ALTER TABLE {table_sql(path)} SET TBLPROPERTIES ({properties})").collect()
     return True
 
 

@@ -153,11 +153,14 @@ def test_a_new_table_is_laid_out_by_ingest_date_and_a_rerun_stays_in_its_date(ho
     from tweet_sentiment.lakehouse.table_layout import ingest_date_of
 
     instance.add_dynamic_partitions("parts", ["b20261130T120000-3", "p-2"])
+    today_before = ingest_date_of("p-2")  # a key without a date gets the UTC day of its write (midnight may pass)
     for key in ("b20261130T120000-3", "p-2"):
         assert _materialize(home, spark_resource, instance, key).success
     table = HomeLayout.resolve(home).table("numbers")
     assert partition_columns(table) == ["ingest_date"]
-    assert _dates(spark, home) == {"b20261130T120000-3": {"2026-11-30"}, "p-2": {ingest_date_of("p-2")}}
+    dates = _dates(spark, home)
+    assert dates["b20261130T120000-3"] == {"2026-11-30"}
+    assert len(dates["p-2"]) == 1 and dates["p-2"] <= {today_before, ingest_date_of("p-2")}
 
     # As if p-2 had first landed on another day: a re-run must replace its rows in that day's partition.
     spark.sql(f"UPDATE delta.`{table}` SET ingest_date = '2000-01-01' WHERE batch = 'p-2'").collect()
