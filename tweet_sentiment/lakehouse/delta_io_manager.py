@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
+from pydantic import PrivateAttr
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -90,12 +91,21 @@ def _refuse_concurrent_creation(path: Path, values: dict[str, str], checked_at: 
                            "re-run this partition, which replaces it whole")
 
 
+def _handoff_key(context: dg.OutputContext | dg.InputContext, table: str) -> tuple[str, str, str]:
+    """Table, partition key and slice of a partitioned output or input: what one write stored."""
+    return table, context.asset_partition_keys[0], repr(sorted(_slice(context).items()))
+
+
 class DeltaSparkIOManager(dg.ConfigurableIOManager):
     """Stores each asset as a Delta table at `<home>/lakehouse/<table>`; a partition overwrites only itself.
 
     Writers of one table take turns: each write holds the table's lock in the home (whichever process writes: the
     daemon's runs, `tweet-sentiment run`, the bench), so "is this partition new?" and the append that follows are
     one step, and no two processes create a table at once. A new partition is appended, an existing one replaced.
+
+    A cached DataFrame that a step of the run wrote stays cached until the run ends, and a later step of the same
+    run that reads that partition gets it instead of a new Delta scan (planning one costs 0.3-1.3 s on a warm
+    engine), as long as no commit came after ours and the table's schema is the frame's.
     """
 
     pyspark: dg.ResourceDependency[LazyPySparkResource]
@@ -104,6 +114,7 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
     # Delta's optimistic concurrency already rejects a conflicting write to the same partition; the re-count is a
     # belt-and-braces scan that costs a Spark job per write, so it is off by default.
     verify_row_counts: bool = False
+    _written: dict[tuple[str, str, str], tuple[DataFrame, int]] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def for_home(cls, pyspark: LazyPySparkResource, home: str | None = None, **settings: Any) -> "DeltaSparkIOManager":
@@ -120,6 +131,7 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: DataFrame | None) -> None:
         if obj is None:
             return
+        cached = obj.is_cached
         table = table_name(context)
         path = self.table_path(table)
         # A token on the commit finds it again in the history even when other writers committed since.
@@ -127,7 +139,9 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         lock = lock_path(HomeLayout.resolve(self.home).locks, "table", table)
         with file_lock(lock, what=f"Dagster run {context.run_id} writing {table}", on_wait=context.log.info):
             if context.has_asset_partitions:
-                commit = self._write_partition(context, obj, path, token)
+                commit, stored = self._write_partition(context, obj, path, token)
+                if cached:
+                    self._written[_handoff_key(context, table)] = (stored, int(commit["version"]))
             else:
                 (obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
                  .option("userMetadata", token).save(str(path)))
@@ -139,10 +153,17 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
             "dagster/column_schema": dg.TableSchema(
                 columns=[dg.TableColumn(f.name, f.dataType.simpleString()) for f in obj.schema.fields]),
         })
-        if obj.is_cached:
+        if cached and not context.has_asset_partitions:
             obj.unpersist()
 
-    def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path, token: str) -> dict[str, Any]:
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        for frame, _ in self._written.values():
+            frame.unpersist()
+        self._written.clear()
+
+    def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path,
+                         token: str) -> tuple[dict[str, Any], DataFrame]:
+        """Append or replace the output's partition; our commit and the frame as stored (partition columns set)."""
         keys = context.asset_partition_keys
         if len(keys) != 1:
             raise UnsafeWriteError(f"write one partition at a time, got {len(keys)} ({keys[:3]}...)")
@@ -150,6 +171,7 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         predicate = partition_predicate(values)
         for name, value in values.items():
             obj = obj.withColumn(name, _in_partition(obj, name, value))
+        stored = obj
         checked_at = latest_version(path)
         layout = self._physical_layout(path, checked_at)
         location = self._location(path, values, predicate, checked_at, layout)
@@ -166,10 +188,10 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
             writer.mode("append").save(str(path))
             commit = self._verified_commit(path, predicate, token)
             _refuse_concurrent_creation(path, values, checked_at, commit["version"])
-            return commit
+            return commit, stored
         # Delta checks every written row against replaceWhere, so rows of another partition fail the write.
         writer.mode("overwrite").option("replaceWhere", predicate).save(str(path))
-        return self._verified_commit(path, predicate, token)
+        return self._verified_commit(path, predicate, token), stored
 
     def _physical_layout(self, path: Path, version: int | None) -> tuple[str, ...]:
         """The table's partition columns: the existing table's own (an older home's may be by batch), else the
@@ -201,6 +223,21 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         rows = batch.select(*layout).limit(1).collect()
         return {k: str(v) for k, v in rows[0].asDict().items()} if rows else None
 
+    def _written_this_run(self, context: dg.InputContext, path: Path, table: DataFrame) -> DataFrame | None:
+        """The cached frame this run wrote to the input's partition, in the table's column order; None when no
+        step of this run wrote it cached, a commit came after ours, or the table's columns differ from the frame's
+        (another batch added a column: the table's rows carry it as NULL)."""
+        if not context.has_asset_partitions or len(context.asset_partition_keys) != 1:
+            return None
+        written = self._written.get(_handoff_key(context, table_name(context)))
+        if written is None or latest_version(path) != written[1]:
+            return None
+        frame, _ = written
+        columns = [(f.name, f.dataType) for f in table.schema.fields]
+        if sorted(columns, key=str) != sorted(((f.name, f.dataType) for f in frame.schema.fields), key=str):
+            return None
+        return frame.select(*[name for name, _ in columns])
+
     def _verified_commit(self, path: Path, predicate: str, token: str) -> dict[str, Any]:
         """Our commit, read from the Delta log; with `verify_row_counts`, also re-count the rows it wrote."""
         commit = find_commit(path, token)
@@ -218,6 +255,9 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> DataFrame:
         path = self.table_path(table_name(context))
         frame = self.spark.read.format("delta").load(str(path)).drop(INGEST_DATE)  # a storage detail, not data
+        handed = self._written_this_run(context, path, frame)
+        if handed is not None:
+            return handed
         filters = _slice(context)
         for column, value in filters.items():
             frame = frame.where(F.col(column) == value)

@@ -9,7 +9,8 @@ from pyspark.sql import functions as F
 from tweet_sentiment.lakehouse.aggregates import replace_partitions
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.maintenance import table_sql
-from tweet_sentiment.lakehouse.mention_tables import PARTIALS_TABLE, refresh_partials, update_mention_tables
+from tweet_sentiment.lakehouse.mention_tables import (PARTIALS_TABLE, partial_gold_versions, refresh_partials,
+                                                      stale_partials, update_mention_tables)
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment.transforms.mention_aggregates import TOTAL_COLUMNS, mention_day_partials
 from tweet_sentiment.transforms.mention_sentiment import mention_sentiment
@@ -111,3 +112,21 @@ def test_a_gold_rerun_the_log_cannot_place_without_a_change_feed_recomputes_ever
     update = update_mention_tables(spark, layout)
     assert update.partials_recomputed is None  # neither the log nor the feed says which batch changed: all of them
     _assert_equal_to_rebuild(spark, home)
+
+
+def test_partial_versions_come_from_file_statistics_until_files_hold_several_batches(spark, home):
+    layout = HomeLayout.resolve(home)
+    write_gold(spark, home, [gold_row("b1", "bob", "positive", "POS")])
+    write_gold(spark, home, [gold_row("b2", "al", "negative", "NEG", day=3)], batch="b2")
+    partials = layout.table(PARTIALS_TABLE)
+    for batch in ("b1", "b2"):
+        gold = read_table(spark, home, "gold_predictions").where(F.col("batch") == batch)
+        version = latest_version(layout.table("gold_predictions"))
+        replace_partitions(mention_day_partials(gold, version - (batch == "b1")), partials, "batch", [batch], "t")
+    gold_version = latest_version(layout.table("gold_predictions"))
+    assert partial_gold_versions(partials, ["b1", "b2", "b9"]) == {"b1": gold_version - 1, "b2": gold_version}
+    spark.sql(f"OPTIMIZE {table_sql(partials)}").collect()  # one file for both batches: the log cannot tell
+    assert partial_gold_versions(partials, ["b1"]) is None
+    write_gold(spark, home, [gold_row("b1", "cy", "negative", "NEG")], batch="b1")  # re-scored: b1 is stale
+    # Spark answers instead of the log.
+    assert stale_partials(spark, layout, gold_version + 1, gold_version) == ["b1"]
