@@ -157,9 +157,12 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
             obj.unpersist()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        for frame, _ in self._written.values():
-            frame.unpersist()
-        self._written.clear()
+        written, self._written = list(self._written.values()), {}
+        for frame, _ in written:
+            try:
+                frame.unpersist()
+            except Exception as error:  # noqa: BLE001  (the engine went away: its cache went with it)
+                context.log.warning(f"could not release a cached frame: {str(error).splitlines()[0]}")
 
     def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path,
                          token: str) -> tuple[dict[str, Any], DataFrame]:
