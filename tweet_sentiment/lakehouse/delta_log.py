@@ -117,6 +117,22 @@ def partitions_changed(table: Path, column: str, after_version: int | None,
     return changed
 
 
+def removes_data(table: Path, after_version: int, upto_version: int) -> bool | None:
+    """Whether a commit in (`after_version`, `upto_version`] removed data (a replaced, deleted or updated file;
+    compaction left out): if not, the change feed of that range holds inserts only. None when a commit file is
+    gone (log clean-up)."""
+    for version in range(after_version + 1, upto_version + 1):
+        try:
+            text = (table / LOG_DIR / f"{version:020d}.json").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            removed = (json.loads(line) if line.strip() else {}).get("remove")
+            if removed and removed.get("dataChange", True):
+                return True
+    return False
+
+
 def recorded_state(table: Path, key: str, depth: int = 100) -> dict[str, Any] | None:
     """The `key` object of the newest commit (among the newest `depth`) whose `userMetadata` is JSON holding it:
     what a writer recorded about its inputs in its own commit. None when no such commit is found."""

@@ -27,7 +27,7 @@ from tweet_sentiment.lakehouse.aggregates import (
     read_state,
     replace_partitions,
 )
-from tweet_sentiment.lakehouse.delta_log import latest_version, live_files, partitions_changed
+from tweet_sentiment.lakehouse.delta_log import latest_version, live_files, partitions_changed, removes_data
 from tweet_sentiment.lakehouse.table_layout import may_hold, single_value, value_range
 from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
@@ -173,7 +173,10 @@ def update_aggregate(spark: SparkSession, layout: HomeLayout, table: str, state:
         return "rebuilt"
     current = _read(spark, path)
     if table == TOTALS_TABLE:
-        updates, keys = totals_updates(current, feed, partials).select(*TOTAL_COLUMNS), ["mention"]
+        # A new batch only inserts partials: first and last tweet then move outward, and no partial is re-read.
+        inserts_only = removes_data(partials_path, recorded.partials_version, state.partials_version) is False
+        updates = totals_updates(current, feed, None if inserts_only else partials).select(*TOTAL_COLUMNS)
+        keys = ["mention"]
     else:
         updates, keys = daily_updates(current, feed).select(*DAILY_COLUMNS), ["mention", "day"]
     merge_updates(spark, path, local_checkpoint(updates), keys, state.user_metadata())

@@ -73,15 +73,20 @@ def daily_updates(daily: DataFrame, changes: DataFrame) -> DataFrame:
     return joined.select("mention", "day", *counts)
 
 
-def totals_updates(totals: DataFrame, changes: DataFrame, partials: DataFrame) -> DataFrame:
+def totals_updates(totals: DataFrame, changes: DataFrame, partials: DataFrame | None) -> DataFrame:
     """The new rows of every mention the partials' changes touched; a total of 0 means the row goes. `partials` is
     the partials table as of the changes' last version; it is read only for mentions that lost rows, whose first
-    and last tweet may have moved inward."""
+    and last tweet may have moved inward. None when the changes are known to be inserts only (a new batch)."""
     signed = _signed(changes)
     delta = signed.groupBy("mention").agg(
         *[F.sum(c).alias(c) for c in COUNT_COLUMNS],
         F.min(F.when(F.col("_change_type").isin(*INSERTED), F.col("min_timestamp"))).alias("added_min"),
         F.max(F.when(F.col("_change_type").isin(*INSERTED), F.col("max_timestamp"))).alias("added_max"))
+    if partials is None:
+        joined, counts = _joined_and_summed_counts(totals, delta, ["mention"])
+        return joined.select("mention", F.least(F.col("o.min_timestamp"), F.col("d.added_min")).alias("min_timestamp"),
+                             F.greatest(F.col("o.max_timestamp"), F.col("d.added_max")).alias("max_timestamp"),
+                             *counts)
     shrunk = signed.where(F.col("_change_type").isin(*DELETED)).select("mention").distinct()
     # Every mention that lost rows, with its first and last tweet over the partials left (NULL when none are left).
     recomputed = shrunk.join(totals_from_partials(partials.join(shrunk, "mention", "left_semi")), "mention",

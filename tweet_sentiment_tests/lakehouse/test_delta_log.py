@@ -12,6 +12,7 @@ from tweet_sentiment.lakehouse.delta_log import (
     live_files,
     partitions_changed,
     recorded_state,
+    removes_data,
 )
 
 
@@ -121,3 +122,15 @@ def test_partition_columns_of_a_table_partitioned_by_batch_and_of_none(spark, tm
     assert partition_columns(tmp_path / "a") == ["batch"]
     assert partition_columns(tmp_path / "b") == []
     assert partition_columns(tmp_path / "missing") is None
+
+
+def test_removes_data_ignores_compaction_and_gives_up_without_the_log(tmp_path: Path):
+    table = tmp_path / "partials"
+    _commit(table, 0, _file("add", "b1"))
+    _commit(table, 1, _file("add", "b2"))
+    _commit(table, 2, _file("add", "b3", data_change=False), _file("remove", "b1", data_change=False))  # OPTIMIZE
+    _commit(table, 3, _file("add", "b2"), _file("remove", "b2"))  # a re-run replaces b2
+    assert removes_data(table, 0, 2) is False
+    assert removes_data(table, 1, 3) is True
+    (table / LOG_DIR / f"{1:020d}.json").unlink()
+    assert removes_data(table, 0, 2) is None

@@ -35,3 +35,18 @@ def test_a_replaced_batch_moves_first_tweet_and_counts(spark):
     days = sorted(tuple(r) for r in daily_updates(daily, changes).collect())
     assert days == [("al", date(2009, 4, 2), 0, 0, 0, 0), ("bob", date(2009, 4, 1), 0, 0, 0, 0),
                     ("bob", date(2009, 4, 4), 0, 0, 1, 1)]
+
+
+def test_inserts_only_need_no_partials_and_give_what_the_recompute_gives(spark):
+    totals = spark.createDataFrame([("bob", _t(2), _t(5), 1, 0, 2, 3)], TOTALS)
+    changes = spark.createDataFrame([  # a new batch: bob earlier and later than before, and a new mention
+        ("bob", date(2009, 4, 1), _t(1), _t(1), 0, 1, 0, 1, "insert"),
+        ("bob", date(2009, 4, 7), _t(7), _t(7), 0, 0, 1, 1, "insert"),
+        ("dee", date(2009, 4, 3), _t(3), _t(3), 1, 0, 0, 1, "insert")], PARTIAL + ", _change_type string")
+    partials_now = spark.createDataFrame([
+        ("bob", date(2009, 4, 2), _t(2), _t(5), 1, 0, 2, 3), ("bob", date(2009, 4, 1), _t(1), _t(1), 0, 1, 0, 1),
+        ("bob", date(2009, 4, 7), _t(7), _t(7), 0, 0, 1, 1), ("dee", date(2009, 4, 3), _t(3), _t(3), 1, 0, 0, 1)],
+        PARTIAL)
+    without = {r.mention: tuple(r)[1:] for r in totals_updates(totals, changes, None).collect()}
+    assert without == {"bob": (_t(1), _t(7), 1, 1, 3, 5), "dee": (_t(3), _t(3), 1, 0, 0, 1)}
+    assert without == {r.mention: tuple(r)[1:] for r in totals_updates(totals, changes, partials_now).collect()}
