@@ -92,6 +92,15 @@ def partition_columns(table: Path, depth: int = 20) -> list[str] | None:
     return None
 
 
+def _commit_actions(table: Path, version: int) -> list[dict[str, Any]] | None:
+    """The actions of one commit file, None when the file is gone (log clean-up)."""
+    try:
+        text = (table / LOG_DIR / f"{version:020d}.json").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
 def partitions_changed(table: Path, column: str, after_version: int | None,
                        upto_version: int) -> dict[str, int] | None:
     """Value of `column` -> newest version in (`after_version`, `upto_version`] whose commit added or removed data
@@ -100,12 +109,10 @@ def partitions_changed(table: Path, column: str, after_version: int | None,
     and max statistics: a removed file of a date partition, a file of several batches); read the change feed then."""
     changed: dict[str, int] = {}
     for version in range(0 if after_version is None else after_version + 1, upto_version + 1):
-        try:
-            text = (table / LOG_DIR / f"{version:020d}.json").read_text(encoding="utf-8")
-        except OSError:
+        actions = _commit_actions(table, version)
+        if actions is None:
             return None
-        for line in text.splitlines():
-            action = json.loads(line) if line.strip() else {}
+        for action in actions:
             for kind in ("add", "remove"):
                 file = action.get(kind)
                 if not file or not file.get("dataChange", True):
@@ -122,14 +129,11 @@ def removes_data(table: Path, after_version: int, upto_version: int) -> bool | N
     compaction left out): if not, the change feed of that range holds inserts only. None when a commit file is
     gone (log clean-up)."""
     for version in range(after_version + 1, upto_version + 1):
-        try:
-            text = (table / LOG_DIR / f"{version:020d}.json").read_text(encoding="utf-8")
-        except OSError:
+        actions = _commit_actions(table, version)
+        if actions is None:
             return None
-        for line in text.splitlines():
-            removed = (json.loads(line) if line.strip() else {}).get("remove")
-            if removed and removed.get("dataChange", True):
-                return True
+        if any(a.get("remove") and a["remove"].get("dataChange", True) for a in actions):
+            return True
     return False
 
 

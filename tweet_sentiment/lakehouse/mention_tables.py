@@ -99,8 +99,7 @@ def partial_gold_versions(partials: Path, wanted: list[str]) -> dict[str, int] |
         return None
     newest: dict[str, int] = {}
     for add in files:
-        holders = [b for b in wanted if may_hold(add, {BATCH: b})]
-        if not holders:
+        if not any(may_hold(add, {BATCH: b}) for b in wanted):
             continue
         batch, versions = single_value(add, BATCH), value_range(add, "gold_version")
         if batch is None or versions is None:

@@ -82,22 +82,20 @@ def totals_updates(totals: DataFrame, changes: DataFrame, partials: DataFrame | 
         *[F.sum(c).alias(c) for c in COUNT_COLUMNS],
         F.min(F.when(F.col("_change_type").isin(*INSERTED), F.col("min_timestamp"))).alias("added_min"),
         F.max(F.when(F.col("_change_type").isin(*INSERTED), F.col("max_timestamp"))).alias("added_max"))
-    if partials is None:
-        joined, counts = _joined_and_summed_counts(totals, delta, ["mention"])
-        return joined.select("mention", F.least(F.col("o.min_timestamp"), F.col("d.added_min")).alias("min_timestamp"),
-                             F.greatest(F.col("o.max_timestamp"), F.col("d.added_max")).alias("max_timestamp"),
-                             *counts)
-    shrunk = signed.where(F.col("_change_type").isin(*DELETED)).select("mention").distinct()
-    # Every mention that lost rows, with its first and last tweet over the partials left (NULL when none are left).
-    recomputed = shrunk.join(totals_from_partials(partials.join(shrunk, "mention", "left_semi")), "mention",
-                             "left").select("mention", F.lit(True).alias("shrank"),
-                                            F.col("min_timestamp").alias("new_min"),
-                                            F.col("max_timestamp").alias("new_max"))
     joined, counts = _joined_and_summed_counts(totals, delta, ["mention"])
-    joined = joined.join(recomputed.alias("r"), on="mention", how="left")
-    shrank = F.coalesce(F.col("r.shrank"), F.lit(False))
-    first = F.when(shrank, F.col("new_min")).otherwise(F.least(F.col("o.min_timestamp"), F.col("d.added_min")))
-    last = F.when(shrank, F.col("new_max")).otherwise(F.greatest(F.col("o.max_timestamp"), F.col("d.added_max")))
+    first = F.least(F.col("o.min_timestamp"), F.col("d.added_min"))
+    last = F.greatest(F.col("o.max_timestamp"), F.col("d.added_max"))
+    if partials is not None:
+        shrunk = signed.where(F.col("_change_type").isin(*DELETED)).select("mention").distinct()
+        # Every mention that lost rows, with its first and last tweet over the partials left (NULL when none are).
+        recomputed = shrunk.join(totals_from_partials(partials.join(shrunk, "mention", "left_semi")), "mention",
+                                 "left").select("mention", F.lit(True).alias("shrank"),
+                                                F.col("min_timestamp").alias("new_min"),
+                                                F.col("max_timestamp").alias("new_max"))
+        joined = joined.join(recomputed.alias("r"), on="mention", how="left")
+        shrank = F.coalesce(F.col("r.shrank"), F.lit(False))
+        first = F.when(shrank, F.col("new_min")).otherwise(first)
+        last = F.when(shrank, F.col("new_max")).otherwise(last)
     return joined.select("mention", first.alias("min_timestamp"), last.alias("max_timestamp"), *counts)
 
 
