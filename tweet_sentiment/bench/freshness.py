@@ -263,9 +263,8 @@ def collect(instance: dg.DagsterInstance, landed: float, reflected: float, layou
             if MENTIONS in candidate.materialized:
                 aggregate, automation = candidate, (tick.timestamp, tick.end_timestamp or tick.timestamp)
                 break
-    result = where_time_goes(
-        landed, reflected, requested, looks[0].timestamp if looks else None, batch, automation, aggregate, latest_commit_timestamp(
-            layout.table(MENTIONS)))
+    result = where_time_goes(landed, reflected, requested, looks[0].timestamp if looks else None, batch, automation,
+                             aggregate, latest_commit_timestamp(layout.table(MENTIONS)))
     result["requested_by"] = "landing watcher" if watcher_run else "sensor" if registering else None
     result["raw"] = {
         "landed": landed, "reflected": reflected,

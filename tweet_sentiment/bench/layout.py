@@ -1,7 +1,8 @@
 """Table layout for long histories, measured: (a) partitioned by batch, (b) partitioned by ingest date, (c) not
 partitioned; a batch replaced with `replaceWhere` on the batch column in every case. For each layout at a history of
 N batches: write a new batch, replace one, read one batch, read all (a full aggregate), files before and after
-OPTIMIZE, and the aggregate's per-batch read of gold (the batch's partial). The history is written in one job with one file per batch, the file layout that per-batch appends leave.
+OPTIMIZE, and the aggregate's per-batch read of gold (the batch's partial). The history is written in one job with
+one file per batch, the file layout that per-batch appends leave.
 
 Run: python -m tweet_sentiment.bench.layout --batches 200 --batches 2000 --rows-per-batch 1000 --out FILE.json
 """
