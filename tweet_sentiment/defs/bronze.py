@@ -15,7 +15,7 @@ from tweet_sentiment.landing.manifest import Modified
 from tweet_sentiment.landing.reader import DEFAULT_MAX_LINE_BYTES, read_registered
 from tweet_sentiment.transforms.bronze import (CORE_FIELDS, bronze_rows, parse_lines, quarantine_rows,
                                                reasons_and_extra_fields)
-from tweet_sentiment.transforms.profiling import null_counts, top_values
+from tweet_sentiment.transforms.profiling import counts_and_top_values, null_conditions
 
 BRONZE_SCHEMA = {**{f: "string" for f in CORE_FIELDS}, "source_file": "string", "line_number": "bigint",
                  "processing_time": "timestamp"}
@@ -54,10 +54,9 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
     lines_read = sum(reasons.values())
     quarantined = lines_read - reasons.get(None, 0)
     tweets = bronze_rows(parsed, extra_fields, ingested_at).persist()
-    nulls = null_counts(tweets)
+    nulls, tweeters = counts_and_top_values(tweets, null_conditions(tweets), "user")
     rows = lines_read - quarantined
 
-    tweeters = top_values(tweets, "user")
     yield dg.Output(tweets, "bronze_tweets", metadata={
         "files": len(batch.files), "lines_read": lines_read, "rows": rows, "quarantined": quarantined,
         "quarantine_rate": rounded(quarantined / lines_read if lines_read else 0.0),

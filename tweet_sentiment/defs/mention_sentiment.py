@@ -10,7 +10,7 @@ from tweet_sentiment.defs.gold import GOLD
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quality import top_chart
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
-from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY
+from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY, DeltaSparkIOManager
 from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.mention_tables import DAILY_TABLE, PARTIALS_TABLE, TOTALS_TABLE, update_mention_tables
@@ -58,12 +58,20 @@ def trend_chart(daily: DataFrame, mentions: list[str]) -> dg.MetadataValue:
     op_tags=FRESHNESS_FIRST,
 )
 def mention_sentiment_partials(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource,
-                               tweet_home: TweetSentimentHome) -> dg.Output:
+                               tweet_home: TweetSentimentHome,
+                               delta_io_manager: dg.ResourceParam[DeltaSparkIOManager]) -> dg.Output:
     """One batch's contribution to mention_sentiment: per mention and UTC day, first and last tweet and predicted
     counts, stamped with the gold version read. Its change feed is what mention_sentiment is updated from."""
-    gold, gold_version = read_pinned(pyspark.spark_session, tweet_home.layout.table(GOLD.path[-1]))
-    partials = mention_day_partials(gold.where(F.col("batch") == context.partition_key), gold_version)
-    return dg.Output(partials, metadata={"gold_version": gold_version})
+    # In a batch run, gold's step has just written the batch: its cached frame is gold at that commit.
+    handed = delta_io_manager.written_this_run(GOLD.path[-1], context.partition_key)
+    if handed is not None:
+        gold, gold_version = handed
+    else:
+        table, gold_version = read_pinned(pyspark.spark_session, tweet_home.layout.table(GOLD.path[-1]))
+        gold = table.where(F.col("batch") == context.partition_key)
+    partials = mention_day_partials(gold, gold_version)
+    return dg.Output(partials, metadata={"gold_version": gold_version,
+                                         "gold_read_from": "this run's write" if handed is not None else "Delta"})
 
 
 @dg.asset(

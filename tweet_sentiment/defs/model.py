@@ -34,7 +34,8 @@ class SentimentModelConfig(dg.Config):
 
     source: str = "builtin"
     dev_data: str | None = None
-    """The semeval-task4a folder: if set, the model's dev macro-recall is measured; else the builtin's report is used."""
+    """The semeval-task4a folder: if set, the model's dev macro-recall is measured; else the builtin's report is
+    used."""
 
 
 def _markdown_confusion(matrix: dict) -> str:

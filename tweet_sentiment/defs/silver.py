@@ -11,7 +11,7 @@ from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
                                           quarantine_rate_check, rounded, schema_check, top_chart, top_table)
-from tweet_sentiment.transforms.profiling import count_where, null_conditions, top_values
+from tweet_sentiment.transforms.profiling import counts_and_top_values, null_conditions
 from tweet_sentiment.transforms.silver import (silver_mentions, silver_quarantine, validate_tweets,
                                                validation_profile)
 
@@ -54,11 +54,11 @@ def silver(context: dg.AssetExecutionContext, config: SilverConfig,
     tweets_in = sum(reasons.values())
     quarantined = tweets_in - reasons.get(None, 0)
     mentions = silver_mentions(validated).persist()
-    # One pass for the null counts and the mention-format check.
-    nulls = count_where(mentions, {**null_conditions(mentions), BAD_MENTIONS: ~F.col("mention").rlike(HANDLE_RULE)})
+    # One query for the null counts, the mention-format check and the top mentions.
+    nulls, top = counts_and_top_values(
+        mentions, {**null_conditions(mentions), BAD_MENTIONS: ~F.col("mention").rlike(HANDLE_RULE)}, "mention")
     format_result = mention_format_check(nulls.pop(BAD_MENTIONS))
 
-    top = top_values(mentions, "mention")
     yield dg.Output(mentions, "silver_mentions", metadata={
         "tweets_in": tweets_in, **with_and_without, "quarantined": quarantined,
         "quarantine_rate": rounded(quarantined / tweets_in if tweets_in else 0.0),

@@ -91,9 +91,9 @@ def _refuse_concurrent_creation(path: Path, values: dict[str, str], checked_at: 
                            "re-run this partition, which replaces it whole")
 
 
-def _handoff_key(context: dg.OutputContext | dg.InputContext, table: str) -> tuple[str, str, str]:
-    """Table, partition key and slice of a partitioned output or input: what one write stored."""
-    return table, context.asset_partition_keys[0], repr(sorted(_slice(context).items()))
+def _handoff_key(table: str, partition: str, table_slice: dict[str, str]) -> tuple[str, str, str]:
+    """Table, partition key and slice: what one partitioned write stored."""
+    return table, partition, repr(sorted(table_slice.items()))
 
 
 class DeltaSparkIOManager(dg.ConfigurableIOManager):
@@ -141,7 +141,8 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
             if context.has_asset_partitions:
                 commit, stored = self._write_partition(context, obj, path, token)
                 if cached:
-                    self._written[_handoff_key(context, table)] = (stored, int(commit["version"]))
+                    key = _handoff_key(table, context.asset_partition_keys[0], _slice(context))
+                    self._written[key] = (stored, int(commit["version"]))
             else:
                 (obj.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
                  .option("userMetadata", token).save(str(path)))
@@ -166,7 +167,8 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
 
     def _write_partition(self, context: dg.OutputContext, obj: DataFrame, path: Path,
                          token: str) -> tuple[dict[str, Any], DataFrame]:
-        """Append or replace the output's partition; our commit and the frame as stored (partition columns set)."""
+        """Append or replace the output's partition; our commit and the frame as stored (partition and storage
+        columns set)."""
         keys = context.asset_partition_keys
         if len(keys) != 1:
             raise UnsafeWriteError(f"write one partition at a time, got {len(keys)} ({keys[:3]}...)")
@@ -174,13 +176,13 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         predicate = partition_predicate(values)
         for name, value in values.items():
             obj = obj.withColumn(name, _in_partition(obj, name, value))
-        stored = obj
         checked_at = latest_version(path)
         layout = self._physical_layout(path, checked_at)
         location = self._location(path, values, predicate, checked_at, layout)
         if INGEST_DATE in layout:
             # A re-run stays in the date partition of its first write, so it replaces rows of that partition only.
             obj = obj.withColumn(INGEST_DATE, F.lit((location or {}).get(INGEST_DATE) or ingest_date_of(keys[0])))
+        stored = obj
         writer = (obj.write.format("delta").option("mergeSchema", "true").option("userMetadata", token)
                   .partitionBy(*layout))
         for key, value in dict(_asset_metadata(context).get(TABLE_PROPERTIES_KEY) or {}).items():
@@ -226,16 +228,25 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         rows = batch.select(*layout).limit(1).collect()
         return {k: str(v) for k, v in rows[0].asDict().items()} if rows else None
 
-    def _written_this_run(self, context: dg.InputContext, path: Path, table: DataFrame) -> DataFrame | None:
-        """The cached frame this run wrote to the input's partition, in the table's column order; None when no
-        step of this run wrote it cached, a commit came after ours, or the table's columns differ from the frame's
-        (another batch added a column: the table's rows carry it as NULL)."""
+    def written_this_run(self, table: str, partition: str, table_slice: dict[str, str] | None = None,
+                         ) -> tuple[DataFrame, int] | None:
+        """The cached frame a step of this run wrote to `table`'s `partition` (storage columns included), and the
+        version of that commit; None when no step of this run wrote it cached or a commit came after ours."""
+        written = self._written.get(_handoff_key(table, partition, table_slice or {}))
+        if written is None or latest_version(self.table_path(table)) != written[1]:
+            return None
+        return written
+
+    def _written_this_run(self, context: dg.InputContext, table: DataFrame) -> DataFrame | None:
+        """The frame `written_this_run` hands to the input's partition, in the table's column order; None also when
+        the table's columns differ from the frame's (another batch added a column: the table's rows carry it as
+        NULL)."""
         if not context.has_asset_partitions or len(context.asset_partition_keys) != 1:
             return None
-        written = self._written.get(_handoff_key(context, table_name(context)))
-        if written is None or latest_version(path) != written[1]:
+        written = self.written_this_run(table_name(context), context.asset_partition_keys[0], _slice(context))
+        if written is None:
             return None
-        frame, _ = written
+        frame = written[0].drop(INGEST_DATE)
         columns = [(f.name, f.dataType) for f in table.schema.fields]
         if sorted(columns, key=str) != sorted(((f.name, f.dataType) for f in frame.schema.fields), key=str):
             return None
@@ -258,7 +269,7 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> DataFrame:
         path = self.table_path(table_name(context))
         frame = self.spark.read.format("delta").load(str(path)).drop(INGEST_DATE)  # a storage detail, not data
-        handed = self._written_this_run(context, path, frame)
+        handed = self._written_this_run(context, frame)
         if handed is not None:
             return handed
         filters = _slice(context)

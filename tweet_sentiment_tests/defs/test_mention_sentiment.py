@@ -53,3 +53,36 @@ def test_aggregate_over_batches_and_reprocessed_batch(resources, instance, home,
     event = instance.get_latest_materialization_event(PARTIALS)
     assert event.asset_materialization.partition == "b2"
     assert event.asset_materialization.metadata["recomputed_by"].value == "mention_sentiment"
+
+
+def _gold_in_run(rows: list[tuple]) -> dg.AssetsDefinition:
+    """A stand-in for gold that writes `rows` as the batch's gold, cached, as the real gold step does."""
+    from tweet_sentiment.defs.gold import GOLD
+    from tweet_sentiment.defs.partitions import batches
+    from tweet_sentiment.defs.resources import DeltaSparkResource
+    from tweet_sentiment_tests.gold_helpers import gold_frame
+
+    @dg.asset(key=GOLD, partitions_def=batches, io_manager_key="delta_io_manager",
+              metadata={"partition_expr": "batch"})
+    def stand_in_gold(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource):
+        return gold_frame(pyspark.spark_session, [r for r in rows if r[-1] == context.partition_key]).persist()
+
+    return stand_in_gold
+
+
+def test_partials_in_the_run_that_wrote_gold_use_its_frame_and_equal_a_delta_read(resources, instance, home, spark):
+    resources = with_registry(resources, home)
+    rows = [gold_row("b1", "bob", "positive", "POS"), gold_row("b1", "al", None, "NEG", day=2)]
+    instance.add_dynamic_partitions("batches", ["b1"])
+    with_gold = dg.materialize([_gold_in_run(rows), mention_sentiment_partials], partition_key="b1",
+                               instance=instance, resources=resources)
+    in_run = materialization_metadata(with_gold, "mention_sentiment_partials")
+    handed = sorted(read_table(spark, home, "mention_sentiment_partials").drop("ingest_date").collect())
+
+    alone = dg.materialize(ASSETS, selection=[mention_sentiment_partials], partition_key="b1", instance=instance,
+                           resources=resources)
+    from_delta = materialization_metadata(alone, "mention_sentiment_partials")
+    assert (in_run["gold_read_from"], from_delta["gold_read_from"]) == ("this run's write", "Delta")
+    assert in_run["gold_version"] == from_delta["gold_version"]  # no commit to gold in between
+    assert sorted(read_table(spark, home, "mention_sentiment_partials").drop("ingest_date").collect()) == handed
+    assert len(handed) == 2

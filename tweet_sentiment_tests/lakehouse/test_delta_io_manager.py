@@ -248,14 +248,20 @@ def test_a_table_with_other_columns_is_read_from_delta(home, spark_resource, ins
 def test_a_frame_is_not_handed_over_after_another_commit(home, spark, spark_resource, tmp_path):
     from dagster import build_input_context, build_output_context
 
+    from tweet_sentiment.lakehouse.delta_log import latest_version
+
     manager = DeltaSparkIOManager.for_home(spark_resource, str(home))
     metadata = {"partition_expr": "batch"}
     output = build_output_context(asset_key=dg.AssetKey("numbers"), partition_key="p-1", definition_metadata=metadata)
     manager.handle_output(output, spark.range(1).withColumn("batch", F.lit("p-1")).persist())
     key_input = build_input_context(asset_key=dg.AssetKey("numbers"), partition_key="p-1", upstream_output=output)
     assert "InMemoryTableScan" in manager.load_input(key_input)._explain_string(mode="simple")
+    frame, version = manager.written_this_run("numbers", "p-1")
+    assert version == latest_version(HomeLayout.resolve(home).table("numbers"))
+    assert sorted(frame.columns) == ["batch", "id", "ingest_date"]  # as stored, for a step that reads it directly
     other = build_output_context(asset_key=dg.AssetKey("numbers"), partition_key="p-2", definition_metadata=metadata)
     manager.handle_output(other, spark.range(2).withColumn("batch", F.lit("p-2")))
     reread = manager.load_input(key_input)
     assert "InMemoryTableScan" not in reread._explain_string(mode="simple")
+    assert manager.written_this_run("numbers", "p-1") is None
     assert [r.id for r in reread.collect()] == [0]
