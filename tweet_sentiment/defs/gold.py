@@ -118,9 +118,9 @@ def gold_predictions(context: dg.AssetExecutionContext, config: GoldConfig, pysp
     ref = production_ref(mlflow_registry)
     model_path = local_model_path(ref, mlflow_registry.home)
     score = scorer(config.scorer, spark, model_path)
-    started = time.perf_counter()
     # Read once: scoring and the join below would each plan the Delta scan of silver again (0.3-0.6 s each).
     silver_mentions = local_checkpoint(silver_mentions)
+    started = time.perf_counter()
     texts = distinct_texts(silver_mentions, partitions=task_slots(spark))
     # Checkpointed so the model runs exactly once per text, whatever reads the scores afterwards.
     scores = texts.select("cleaned_text", score(F.col("cleaned_text")).alias("p")).select("cleaned_text", "p.*")
