@@ -67,7 +67,8 @@ def bench_inference(home: BenchHome, tweets: int, repeats: int, seed: int = 5) -
     texts = round(statistics.median(len(b[2]) for b in batches))
     return {
         "silver_rows": round(statistics.median(b[1] for b in batches)), "distinct_texts": texts, "model": ref.uri,
-        "repeats": repeats, "timed_batches": [b[0] for b in batches], "torch_threads": torch.get_num_threads(), "batch_size": BATCH_SIZE,
+        "repeats": repeats, "timed_batches": [b[0] for b in batches], "torch_threads": torch.get_num_threads(),
+        "batch_size": BATCH_SIZE,
         "gold_first_run_s": gold_first["min_s"],
         "gold_rescore_s": rescore["min_s"],
         "gold": _throughput(gold_times, texts),

@@ -79,17 +79,36 @@ def changes(spark: SparkSession, path: Path, after_version: int, upto_version: i
             .option("startingVersion", after_version + 1).option("endingVersion", upto_version).load(str(path)))
 
 
-def merge_updates(spark: SparkSession, path: Path, updates: DataFrame, keys: Sequence[str], user_metadata: str) -> None:
-    """MERGE `updates` (whole rows) into the table on `keys`: a row with total 0 is deleted, others upserted."""
+def _merge(spark: SparkSession, path: Path, source: DataFrame, keys: Sequence[str], clauses: str,
+           user_metadata: str) -> None:
+    """MERGE `source` into the table on `keys` with the given WHEN clauses, the commit carrying `user_metadata`."""
     view = f"updates_{uuid.uuid4().hex}"  # the engine's session is shared by every run: a name of our own
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    updates.createOrReplaceTempView(view)
+    source.createOrReplaceTempView(view)
     # MERGE has no userMetadata option; the session setting is read at commit and unset right after.
     spark.conf.set(_USER_METADATA_CONF, user_metadata)
     try:
-        spark.sql(f"MERGE INTO {table_sql(path)} AS t USING {view} AS s ON {on} "
-                  "WHEN MATCHED AND s.total = 0 THEN DELETE WHEN MATCHED THEN UPDATE SET * "
-                  "WHEN NOT MATCHED AND s.total > 0 THEN INSERT *").collect()
+        spark.sql(f"MERGE INTO {table_sql(path)} AS t USING {view} AS s ON {on} {clauses}").collect()
     finally:
         spark.conf.unset(_USER_METADATA_CONF)
         spark.catalog.dropTempView(view)
+
+
+def merge_updates(spark: SparkSession, path: Path, updates: DataFrame, keys: Sequence[str], user_metadata: str) -> None:
+    """MERGE `updates` (whole rows) into the table on `keys`: a row with total 0 is deleted, others upserted."""
+    _merge(spark, path, updates, keys, "WHEN MATCHED AND s.total = 0 THEN DELETE WHEN MATCHED THEN UPDATE SET * "
+           "WHEN NOT MATCHED AND s.total > 0 THEN INSERT *", user_metadata)
+
+
+def merge_increments(spark: SparkSession, path: Path, increments: DataFrame, keys: Sequence[str],
+                     counts: Sequence[str], user_metadata: str, earliest: Sequence[str] = (),
+                     latest: Sequence[str] = ()) -> None:
+    """Add `increments` (rows of the table's columns) to the table's rows on `keys`: `counts` are summed, and the
+    `earliest` and `latest` columns keep the least and greatest of both. A row whose total reaches 0 is deleted; a
+    new key is inserted when its total is positive. The table is not read first: the MERGE does the arithmetic."""
+    sets = [f"t.`{c}` = t.`{c}` + s.`{c}`" for c in counts]
+    sets += [f"t.`{c}` = least(t.`{c}`, s.`{c}`)" for c in earliest]
+    sets += [f"t.`{c}` = greatest(t.`{c}`, s.`{c}`)" for c in latest]
+    _merge(spark, path, increments, keys, "WHEN MATCHED AND t.total + s.total = 0 THEN DELETE "
+           f"WHEN MATCHED THEN UPDATE SET {', '.join(sets)} WHEN NOT MATCHED AND s.total > 0 THEN INSERT *",
+           user_metadata)

@@ -22,6 +22,7 @@ from tweet_sentiment.engine.client import local_checkpoint
 from tweet_sentiment.lakehouse.aggregates import (
     AggregateState,
     changes,
+    merge_increments,
     merge_updates,
     overwrite,
     read_state,
@@ -32,14 +33,16 @@ from tweet_sentiment.lakehouse.table_layout import may_hold, single_value, value
 from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment.transforms.mention_aggregates import (
+    COUNT_COLUMNS,
     DAILY_COLUMNS,
     DELETED,
     INSERTED,
     TOTAL_COLUMNS,
     daily_from_partials,
-    daily_updates,
+    daily_increments,
     mention_day_partials,
     totals_from_partials,
+    totals_increments,
     totals_updates,
 )
 
@@ -170,15 +173,17 @@ def update_aggregate(spark: SparkSession, layout: HomeLayout, table: str, state:
         columns = TOTAL_COLUMNS if table == TOTALS_TABLE else DAILY_COLUMNS
         overwrite(rebuilt.select(*columns), path, state.user_metadata())
         return "rebuilt"
-    current = _read(spark, path)
-    if table == TOTALS_TABLE:
-        # A new batch only inserts partials: first and last tweet then move outward, and no partial is re-read.
-        inserts_only = removes_data(partials_path, recorded.partials_version, state.partials_version) is False
-        updates = totals_updates(current, feed, None if inserts_only else partials).select(*TOTAL_COLUMNS)
-        keys = ["mention"]
+    if table == DAILY_TABLE:
+        merge_increments(spark, path, daily_increments(feed).select(*DAILY_COLUMNS), ["mention", "day"],
+                         COUNT_COLUMNS, state.user_metadata())
+    elif removes_data(partials_path, recorded.partials_version, state.partials_version) is False:
+        # A new batch only inserts partials: counts add up and first and last tweet move outward, in the MERGE.
+        merge_increments(spark, path, totals_increments(feed), ["mention"], COUNT_COLUMNS, state.user_metadata(),
+                         earliest=["min_timestamp"], latest=["max_timestamp"])
     else:
-        updates, keys = daily_updates(current, feed).select(*DAILY_COLUMNS), ["mention", "day"]
-    merge_updates(spark, path, local_checkpoint(updates), keys, state.user_metadata())
+        # A batch replaced: mentions that lost rows get first and last tweet from the partials that remain.
+        updates = totals_updates(_read(spark, path), feed, partials).select(*TOTAL_COLUMNS)
+        merge_updates(spark, path, local_checkpoint(updates), ["mention"], state.user_metadata())
     return "incremental"
 
 

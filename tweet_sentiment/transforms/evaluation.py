@@ -62,8 +62,8 @@ def summarize_gold(gold: DataFrame) -> GoldSummary:
             .agg(F.count(F.lit(1)).alias("rows"), F.min("timestamp").alias("lo"), F.max("timestamp").alias("hi"))
             .collect())
     lows, highs = [r["lo"] for r in rows if r["lo"] is not None], [r["hi"] for r in rows if r["hi"] is not None]
-    return GoldSummary(groups=[(r["given"], r["predicted_sentiment"], r["model_version"], int(r["rows"])) for r in rows],
-                       min_timestamp=min(lows, default=None), max_timestamp=max(highs, default=None))
+    groups = [(r["given"], r["predicted_sentiment"], r["model_version"], int(r["rows"])) for r in rows]
+    return GoldSummary(groups=groups, min_timestamp=min(lows, default=None), max_timestamp=max(highs, default=None))
 
 
 def classification_metrics(cells: Cells) -> dict:

@@ -66,36 +66,38 @@ def _joined_and_summed_counts(current: DataFrame, delta: DataFrame,
     return joined, counts
 
 
-def daily_updates(daily: DataFrame, changes: DataFrame) -> DataFrame:
-    """The new rows of every (mention, day) the partials' changes touched; a total of 0 means the row goes."""
-    delta = _signed(changes).groupBy("mention", "day").agg(*[F.sum(c).alias(c) for c in COUNT_COLUMNS])
-    joined, counts = _joined_and_summed_counts(daily, delta, ["mention", "day"])
-    return joined.select("mention", "day", *counts)
+def daily_increments(changes: DataFrame) -> DataFrame:
+    """What the partials' changes add to each (mention, day) they touched: signed counts (a total that reaches 0
+    means the row goes)."""
+    return _signed(changes).groupBy("mention", "day").agg(*[F.sum(c).cast("long").alias(c) for c in COUNT_COLUMNS])
 
 
-def totals_updates(totals: DataFrame, changes: DataFrame, partials: DataFrame | None) -> DataFrame:
+def totals_increments(inserted: DataFrame) -> DataFrame:
+    """What partial rows that were only inserted (a new batch) add to each mention: counts, and a first and last
+    tweet that can only move the mention's outward."""
+    return totals_from_partials(inserted.where(F.col("_change_type").isin(*INSERTED))).select(*TOTAL_COLUMNS)
+
+
+def totals_updates(totals: DataFrame, changes: DataFrame, partials: DataFrame) -> DataFrame:
     """The new rows of every mention the partials' changes touched; a total of 0 means the row goes. `partials` is
     the partials table as of the changes' last version; it is read only for mentions that lost rows, whose first
-    and last tweet may have moved inward. None when the changes are known to be inserts only (a new batch)."""
+    and last tweet may have moved inward."""
     signed = _signed(changes)
     delta = signed.groupBy("mention").agg(
         *[F.sum(c).alias(c) for c in COUNT_COLUMNS],
         F.min(F.when(F.col("_change_type").isin(*INSERTED), F.col("min_timestamp"))).alias("added_min"),
         F.max(F.when(F.col("_change_type").isin(*INSERTED), F.col("max_timestamp"))).alias("added_max"))
     joined, counts = _joined_and_summed_counts(totals, delta, ["mention"])
-    first = F.least(F.col("o.min_timestamp"), F.col("d.added_min"))
-    last = F.greatest(F.col("o.max_timestamp"), F.col("d.added_max"))
-    if partials is not None:
-        shrunk = signed.where(F.col("_change_type").isin(*DELETED)).select("mention").distinct()
-        # Every mention that lost rows, with its first and last tweet over the partials left (NULL when none are).
-        recomputed = shrunk.join(totals_from_partials(partials.join(shrunk, "mention", "left_semi")), "mention",
-                                 "left").select("mention", F.lit(True).alias("shrank"),
-                                                F.col("min_timestamp").alias("new_min"),
-                                                F.col("max_timestamp").alias("new_max"))
-        joined = joined.join(recomputed.alias("r"), on="mention", how="left")
-        shrank = F.coalesce(F.col("r.shrank"), F.lit(False))
-        first = F.when(shrank, F.col("new_min")).otherwise(first)
-        last = F.when(shrank, F.col("new_max")).otherwise(last)
+    shrunk = signed.where(F.col("_change_type").isin(*DELETED)).select("mention").distinct()
+    # Every mention that lost rows, with its first and last tweet over the partials left (NULL when none are).
+    recomputed = shrunk.join(totals_from_partials(partials.join(shrunk, "mention", "left_semi")), "mention",
+                             "left").select("mention", F.lit(True).alias("shrank"),
+                                            F.col("min_timestamp").alias("new_min"),
+                                            F.col("max_timestamp").alias("new_max"))
+    joined = joined.join(recomputed.alias("r"), on="mention", how="left")
+    shrank = F.coalesce(F.col("r.shrank"), F.lit(False))
+    first = F.when(shrank, F.col("new_min")).otherwise(F.least(F.col("o.min_timestamp"), F.col("d.added_min")))
+    last = F.when(shrank, F.col("new_max")).otherwise(F.greatest(F.col("o.max_timestamp"), F.col("d.added_max")))
     return joined.select("mention", first.alias("min_timestamp"), last.alias("max_timestamp"), *counts)
 
 

@@ -1,9 +1,10 @@
 """Signed change-feed arithmetic: a replaced batch's old rows subtract, new rows add, first/last tweet recomputed
-only for the mentions that lost rows, and a mention left with nothing gets total 0 (the MERGE deletes it)."""
+only for the mentions that lost rows, and a mention left with nothing gets total 0 (the MERGE deletes it). The MERGE
+that applies them is tested in lakehouse/test_mention_tables.py, against a full rebuild."""
 
 from datetime import date, datetime
 
-from tweet_sentiment.transforms.mention_aggregates import daily_updates, totals_updates
+from tweet_sentiment.transforms.mention_aggregates import daily_increments, totals_increments, totals_updates
 
 PARTIAL = ("mention string, day date, min_timestamp timestamp, max_timestamp timestamp, negative long, "
            "neutral long, positive long, total long")
@@ -29,15 +30,12 @@ def test_a_replaced_batch_moves_first_tweet_and_counts(spark):
 
     rows = {r.mention: tuple(r)[1:] for r in totals_updates(totals, changes, partials_now).collect()}
     assert rows == {"bob": (_t(4), _t(5), 0, 0, 3, 3), "al": (None, None, 0, 0, 0, 0)}  # cy untouched: not listed
-    daily = spark.createDataFrame([("bob", date(2009, 4, 1), 1, 0, 0, 1), ("bob", date(2009, 4, 5), 0, 0, 2, 2),
-                                   ("al", date(2009, 4, 2), 1, 0, 0, 1)],
-                                  "mention string, day date, negative long, neutral long, positive long, total long")
-    days = sorted(tuple(r) for r in daily_updates(daily, changes).collect())
-    assert days == [("al", date(2009, 4, 2), 0, 0, 0, 0), ("bob", date(2009, 4, 1), 0, 0, 0, 0),
+    days = sorted(tuple(r) for r in daily_increments(changes).collect())
+    assert days == [("al", date(2009, 4, 2), -1, 0, 0, -1), ("bob", date(2009, 4, 1), -1, 0, 0, -1),
                     ("bob", date(2009, 4, 4), 0, 0, 1, 1)]
 
 
-def test_inserts_only_need_no_partials_and_give_what_the_recompute_gives(spark):
+def test_a_new_batch_adds_counts_and_widens_first_and_last_tweet(spark):
     totals = spark.createDataFrame([("bob", _t(2), _t(5), 1, 0, 2, 3)], TOTALS)
     changes = spark.createDataFrame([  # a new batch: bob earlier and later than before, and a new mention
         ("bob", date(2009, 4, 1), _t(1), _t(1), 0, 1, 0, 1, "insert"),
@@ -47,6 +45,8 @@ def test_inserts_only_need_no_partials_and_give_what_the_recompute_gives(spark):
         ("bob", date(2009, 4, 2), _t(2), _t(5), 1, 0, 2, 3), ("bob", date(2009, 4, 1), _t(1), _t(1), 0, 1, 0, 1),
         ("bob", date(2009, 4, 7), _t(7), _t(7), 0, 0, 1, 1), ("dee", date(2009, 4, 3), _t(3), _t(3), 1, 0, 0, 1)],
         PARTIAL)
-    without = {r.mention: tuple(r)[1:] for r in totals_updates(totals, changes, None).collect()}
-    assert without == {"bob": (_t(1), _t(7), 1, 1, 3, 5), "dee": (_t(3), _t(3), 1, 0, 0, 1)}
-    assert without == {r.mention: tuple(r)[1:] for r in totals_updates(totals, changes, partials_now).collect()}
+    added = {r.mention: tuple(r)[1:] for r in totals_increments(changes).collect()}
+    assert added == {"bob": (_t(1), _t(7), 0, 1, 1, 2), "dee": (_t(3), _t(3), 1, 0, 0, 1)}
+    # Added to bob's row as the MERGE does: the same as recomputing from the partials.
+    assert {r.mention: tuple(r)[1:] for r in totals_updates(totals, changes, partials_now).collect()} == {
+        "bob": (min(_t(2), _t(1)), max(_t(5), _t(7)), 1 + 0, 0 + 1, 2 + 1, 3 + 2), "dee": added["dee"]}
