@@ -72,10 +72,10 @@ def daily_increments(changes: DataFrame) -> DataFrame:
     return _signed(changes).groupBy("mention", "day").agg(*[F.sum(c).cast("long").alias(c) for c in COUNT_COLUMNS])
 
 
-def totals_increments(inserted: DataFrame) -> DataFrame:
-    """What partial rows that were only inserted (a new batch) add to each mention: counts, and a first and last
-    tweet that can only move the mention's outward."""
-    return totals_from_partials(inserted.where(F.col("_change_type").isin(*INSERTED))).select(*TOTAL_COLUMNS)
+def totals_increments(changes: DataFrame) -> DataFrame:
+    """What the partials' inserted rows add to each mention: counts, and a first and last tweet that can only move
+    the mention's outward. Only for changes that removed nothing (a new batch): removed rows are not subtracted."""
+    return totals_from_partials(changes.where(F.col("_change_type").isin(*INSERTED))).select(*TOTAL_COLUMNS)
 
 
 def totals_updates(totals: DataFrame, changes: DataFrame, partials: DataFrame) -> DataFrame:
