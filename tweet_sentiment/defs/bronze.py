@@ -13,6 +13,7 @@ from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.landing.manifest import Modified
 from tweet_sentiment.landing.reader import DEFAULT_MAX_LINE_BYTES, read_registered
+from tweet_sentiment.lakehouse.delta_io_manager import ROWS_KEY
 from tweet_sentiment.transforms.bronze import (CORE_FIELDS, bronze_rows, parse_lines, quarantine_rows,
                                                reasons_and_extra_fields)
 from tweet_sentiment.transforms.profiling import counts_and_top_values, null_conditions
@@ -58,7 +59,7 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
     rows = lines_read - quarantined
 
     yield dg.Output(tweets, "bronze_tweets", metadata={
-        "files": len(batch.files), "lines_read": lines_read, "rows": rows, "quarantined": quarantined,
+        "files": len(batch.files), "lines_read": lines_read, ROWS_KEY: rows, "quarantined": quarantined,
         "quarantine_rate": rounded(quarantined / lines_read if lines_read else 0.0),
         "manifest_revision": batch.revision,
         "top_20_tweeters": top_table(tweeters, "user", "tweets"),
@@ -66,7 +67,7 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
         "null_counts": counts_table(nulls, "column", "nulls"),
         "source_files": dg.MetadataValue.json([f.path for f in batch.files])})
     yield dg.Output(quarantine_rows(parsed, "bronze", ingested_at), "bronze_quarantine", metadata={
-        "quarantined": quarantined,
+        ROWS_KEY: quarantined,
         "reasons": counts_table({k: v for k, v in reasons.items() if k is not None}, "reason",
                                 empty="no quarantined rows")})
     parsed.unpersist()

@@ -11,6 +11,7 @@ from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
                                           quarantine_rate_check, rounded, schema_check, top_chart, top_table)
+from tweet_sentiment.lakehouse.delta_io_manager import ROWS_KEY
 from tweet_sentiment.transforms.profiling import counts_and_top_values, null_conditions
 from tweet_sentiment.transforms.silver import (silver_mentions, silver_quarantine, validate_tweets,
                                                validation_profile)
@@ -66,7 +67,7 @@ def silver(context: dg.AssetExecutionContext, config: SilverConfig,
         "top_20_mentions_chart": top_chart("Top 20 mentions", top),
         "null_counts": counts_table(nulls, "column", "nulls")})
     yield dg.Output(silver_quarantine(validated, rejected_at), "silver_quarantine", metadata={
-        "quarantined": quarantined,
+        ROWS_KEY: quarantined,
         "reasons": counts_table({k: v for k, v in reasons.items() if k is not None}, "reason",
                                 empty="no quarantined rows")})
 

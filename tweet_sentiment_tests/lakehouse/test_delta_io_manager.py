@@ -4,7 +4,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.resources import DeltaSparkResource
-from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager, UnsafeWriteError, partition_predicate
+from tweet_sentiment.lakehouse.delta_io_manager import (ROWS_KEY, DeltaSparkIOManager, UnsafeWriteError,
+                                                        partition_predicate)
+from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment_tests.helpers import read_table
 
@@ -26,6 +28,18 @@ def numbers(context: dg.AssetExecutionContext, config: NumbersConfig, pyspark: D
 @dg.asset(io_manager_key="delta_io_manager")
 def numbers_total(numbers: DataFrame) -> DataFrame:
     return numbers.groupBy().agg(F.sum("value").alias("total"))
+
+
+class CountedConfig(dg.Config):
+    rows: int
+    declared: int | None = None  # the count given with the output, when it is not `rows`
+
+
+@dg.asset(partitions_def=parts, io_manager_key="delta_io_manager", metadata={"partition_expr": "batch"})
+def counted(context: dg.AssetExecutionContext, config: CountedConfig, pyspark: DeltaSparkResource) -> dg.Output:
+    """Gives its row count with the output, as the quarantine outputs do."""
+    frame = pyspark.spark_session.range(config.rows).withColumn("batch", F.lit(context.partition_key))
+    return dg.Output(frame, metadata={ROWS_KEY: config.rows if config.declared is None else config.declared})
 
 
 def _materialize(home, spark_resource, instance, key, offset=0, wrong_batch=False, assets=(numbers,)):
@@ -66,6 +80,30 @@ def test_an_empty_partition_can_be_written_again(home, spark, spark_resource, in
         assert result.success
         assert result.asset_materializations_for_node("numbers")[0].metadata["dagster/row_count"].value == 0
     assert read_table(spark, home, "numbers").count() == 2
+
+
+def test_a_new_partition_counted_empty_is_not_written_and_an_emptied_one_is(home, spark, spark_resource, instance):
+    instance.add_dynamic_partitions("parts", ["a", "b", "c"])
+    io_manager = DeltaSparkIOManager.for_home(spark_resource, str(home))
+    path = HomeLayout.resolve(str(home)).table("counted")
+
+    def write(key: str, rows: int, declared: int | None = None) -> dict:
+        result = dg.materialize([counted], partition_key=key, instance=instance, run_config={
+            "ops": {"counted": {"config": {"rows": rows, "declared": declared}}}},
+            resources={"pyspark": spark_resource, "delta_io_manager": io_manager})
+        return result.asset_materializations_for_node("counted")[0].metadata
+
+    write("a", 0)  # the table's first write creates it, even empty
+    assert latest_version(path) == 0
+    write("b", 2)
+    # A new partition counted empty is not written: its frame is not even run (here it would give a row).
+    skipped = write("c", 1, declared=0)
+    assert latest_version(path) == 1
+    assert (skipped["delta_version"].value, skipped["dagster/row_count"].value) == (1, 0)
+    assert read_table(spark, home, "counted").where("batch = 'c'").count() == 0
+    write("b", 0)  # a partition that holds rows is replaced, even by none
+    assert latest_version(path) == 2
+    assert read_table(spark, home, "counted").count() == 0
 
 
 def test_rows_of_another_partition_are_refused_and_nothing_changes(home, spark, spark_resource, instance):
