@@ -5,7 +5,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tweet_sentiment.bench.freshness import (
-    MENTIONS, Milestone, RunTimeline, breakdown, delta_files, mentions_reflect, where_time_goes)
+    MENTIONS, Milestone, RunTimeline, breakdown, delta_files, mentions_reflect, warm_median, where_time_goes)
 from tweet_sentiment.settings import HomeLayout
 
 
@@ -13,6 +13,15 @@ def test_breakdown_orders_milestones_and_sums_to_the_span():
     points = [Milestone("c", 17.5), Milestone("a", 10.0), Milestone("b", 12.25)]
     assert breakdown(points) == {"a -> b": 2.25, "b -> c": 5.25}
     assert sum(breakdown(points).values()) == 7.5
+
+
+def test_warm_median_takes_the_warm_landings_that_finished():
+    cases = {"cold_engine": {"freshness_seconds": 50.0}, "warm": {"freshness_seconds": 16.0},
+             "warm_2": {"freshness_seconds": 12.0}, "warm_3": {"freshness_seconds": 13.0},
+             "workers_idle": {"freshness_seconds": 1.0}}
+    assert warm_median(cases) == 13.0
+    assert warm_median(cases | {"warm_3": {"error": "timed out"}}) == 14.0
+    assert warm_median({"cold_engine": {"freshness_seconds": 50.0}}) is None
 
 
 def _run(created: float, start: float, steps: dict[str, tuple[float, float]], mentions: float | None) -> RunTimeline:

@@ -7,15 +7,17 @@ from tweet_sentiment.bench.suite import FULL, QUICK, _section, default_output, h
 def test_headline_has_every_comparison_key_even_when_parts_fail():
     parts = {"inference": {"inference_vs_pipeline": 1.6, "inference_vs_bare_forward": 1.1},
              "bronze_silver": {"error": "boom"},
-             "freshness": {"freshness_seconds": 21.5, "cold_engine_freshness_seconds": 33.25}}
+             "freshness": {"freshness_seconds": 21.5, "warm_median_freshness_seconds": 14.75,
+                           "cold_engine_freshness_seconds": 33.25}}
     result = headline(parts)
 
     assert result == {"inference_vs_pipeline": 1.6, "inference_vs_bare_forward": 1.1,
                       "bronze_silver_vs_pandas": None, "bronze_silver_vs_polars": None,
-                      "freshness_seconds": 21.5, "cold_engine_freshness_seconds": 33.25,
+                      "freshness_seconds": 21.5, "warm_median_freshness_seconds": 14.75,
+                      "cold_engine_freshness_seconds": 33.25,
                       "workers_idle_freshness_seconds": None, "scale": None}
     table = "\n".join(markdown_rows(result))
-    assert "| 1.60x |" in table and "| 21.50 s |" in table and "| 33.25 s |" in table
+    assert "| 1.60x |" in table and "| 21.50 s |" in table and "| 33.25 s |" in table and "| 14.75 s |" in table
     assert "failed / not run" in table and "idled out" not in table
 
 
