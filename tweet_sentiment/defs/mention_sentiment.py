@@ -13,7 +13,6 @@ from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHom
 from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY, DeltaSparkIOManager
 from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED
 from tweet_sentiment.lakehouse.delta_log import latest_version
-from tweet_sentiment.lakehouse.run_guard import PARTITION_TAG
 from tweet_sentiment.lakehouse.mention_tables import DAILY_TABLE, PARTIALS_TABLE, TOTALS_TABLE, update_mention_tables
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned
 from tweet_sentiment.transforms.mention_aggregates import daily_trend, mention_day_partials
@@ -70,8 +69,7 @@ def mention_sentiment_partials(context: dg.AssetExecutionContext, pyspark: Delta
     else:
         table, gold_version = read_pinned(pyspark.spark_session, tweet_home.layout.table(GOLD.path[-1]))
         gold = table.where(F.col("batch") == context.partition_key)
-    # Cached: written, then handed to mention_sentiment in the same run as the change it makes to the partials.
-    partials = mention_day_partials(gold, gold_version).persist()
+    partials = mention_day_partials(gold, gold_version)
     return dg.Output(partials, metadata={"gold_version": gold_version,
                                          "gold_read_from": "this run's write" if handed is not None else "Delta"})
 
@@ -83,16 +81,13 @@ def mention_sentiment_partials(context: dg.AssetExecutionContext, pyspark: Delta
     pool="lakehouse_analytics",
     op_tags=FRESHNESS_FIRST,
 )
-def mention_sentiment(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource, tweet_home: TweetSentimentHome,
-                      delta_io_manager: dg.ResourceParam[DeltaSparkIOManager]) -> dg.MaterializeResult:
+def mention_sentiment(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource,
+                      tweet_home: TweetSentimentHome) -> dg.MaterializeResult:
     """One row per mention over all batches: first and last tweet, predicted negative/neutral/positive counts and
     total. Updated with one MERGE from the partials' changes (a re-run or re-scored batch replaces its contribution),
     with mention_sentiment_daily (per mention and day) beside it."""
     spark, layout = pyspark.spark_session, tweet_home.layout
-    # In a batch run, the partials step has just appended the batch's partial: that frame is the change to apply.
-    batch = context.run.tags.get(PARTITION_TAG)
-    appended = delta_io_manager.written_this_run(PARTIALS_TABLE, batch) if batch else None
-    update = update_mention_tables(spark, layout, on_wait=context.log.info, appended=appended)
+    update = update_mention_tables(spark, layout, on_wait=context.log.info)
     known = set(context.instance.get_dynamic_partitions(batches.name))
     for batch in update.partials_recomputed or []:
         if batch in known:  # recomputed here because the run that re-scored gold did not: say so in the UI
@@ -110,7 +105,6 @@ def mention_sentiment(context: dg.AssetExecutionContext, pyspark: DeltaSparkReso
         "delta_version": latest_version(layout.table(TOTALS_TABLE)),
         "delta_path": dg.MetadataValue.path(str(layout.table(TOTALS_TABLE))),
         "update": dg.MetadataValue.json(update.modes),
-        "changes_read_from": dg.MetadataValue.json(update.changes_read_from),
         "partials_recomputed": recomputed,
         "most_mentioned": dg.MetadataValue.md("\n".join(
             ["| mention | total |", "| --- | ---: |"] + [f"| {m} | {n} |" for m, n in top_total])),

@@ -53,8 +53,6 @@ PARTIALS_TABLE = "mention_sentiment_partials"
 TOTALS_TABLE = "mention_sentiment"
 DAILY_TABLE = "mention_sentiment_daily"
 BATCH = "batch"
-Appended = tuple[DataFrame, int]
-"""A frame a run appended to the partials, with its commit version."""
 
 
 @dataclass
@@ -66,8 +64,6 @@ class MentionUpdate:
     partials_version: int
     modes: dict[str, str] = field(default_factory=dict)
     partials_recomputed: list[str] | None = field(default_factory=list)
-    changes_read_from: dict[str, str] = field(default_factory=dict)
-    """Per incrementally updated table: "this run's append" or "change feed"."""
 
 
 def _read(spark: SparkSession, path: Path, version: int | None = None) -> DataFrame:
@@ -158,39 +154,17 @@ def _changes_or_none(spark: SparkSession, path: Path, after: int, upto: int) -> 
         return None
 
 
-def appended_as_changes(path: Path, after: int, upto: int, appended: Appended | None) -> DataFrame | None:
-    """The change feed of versions (`after`, `upto`] without reading it, when that range is the one commit that
-    appended `appended`'s frame and removed nothing: the frame's rows as inserts. None otherwise."""
-    if appended is None or not after + 1 == upto == appended[1] or removes_data(path, after, upto) is not False:
-        return None
-    return appended[0].withColumn("_change_type", F.lit(INSERTED[0]))
-
-
-def _changes_since(spark: SparkSession, partials_path: Path, recorded: AggregateState | None, state: AggregateState,
-                   appended: Appended | None) -> tuple[DataFrame, str] | None:
-    """The partials' changes an aggregate that recorded `recorded` has not seen, and where they were read from;
-    None when it must be rebuilt (no record, or no readable feed)."""
-    if recorded is None or recorded.partials_version >= state.partials_version:
-        return None
-    after, upto = recorded.partials_version, state.partials_version
-    own = appended_as_changes(partials_path, after, upto, appended)
-    if own is not None:
-        return own, "this run's append"
-    feed = _changes_or_none(spark, partials_path, after, upto)
-    return (feed, "change feed") if feed is not None else None
-
-
-def update_aggregate(spark: SparkSession, layout: HomeLayout, table: str, state: AggregateState,
-                     appended: Appended | None = None, read_from: dict[str, str] | None = None) -> str:
-    """Bring one aggregate table to the partials at `state.partials_version`: incremental, rebuilt or unchanged.
-    Where the update is incremental, `read_from` gets where its changes came from."""
+def update_aggregate(spark: SparkSession, layout: HomeLayout, table: str, state: AggregateState) -> str:
+    """Bring one aggregate table to the partials at `state.partials_version`: incremental, rebuilt or unchanged."""
     path, partials_path = layout.table(table), layout.table(PARTIALS_TABLE)
     recorded = read_state(path)
     if recorded is not None and recorded.partials_version == state.partials_version:
         return "unchanged"
     partials = _read(spark, partials_path, state.partials_version)
-    unseen = _changes_since(spark, partials_path, recorded, state, appended)
-    if unseen is None:
+    feed = None
+    if recorded is not None and recorded.partials_version < state.partials_version:
+        feed = _changes_or_none(spark, partials_path, recorded.partials_version, state.partials_version)
+    if feed is None:
         if table == TOTALS_TABLE:
             # One file in total order: readers see it most mentioned first until the first incremental update.
             rebuilt = totals_from_partials(partials).orderBy(F.desc("total"), F.asc("mention")).coalesce(1)
@@ -199,9 +173,6 @@ def update_aggregate(spark: SparkSession, layout: HomeLayout, table: str, state:
         columns = TOTAL_COLUMNS if table == TOTALS_TABLE else DAILY_COLUMNS
         overwrite(rebuilt.select(*columns), path, state.user_metadata())
         return "rebuilt"
-    feed, source = unseen
-    if read_from is not None:
-        read_from[table] = source
     if table == DAILY_TABLE:
         merge_increments(spark, path, daily_increments(feed).select(*DAILY_COLUMNS), ["mention", "day"],
                          COUNT_COLUMNS, state.user_metadata())
@@ -216,12 +187,10 @@ def update_aggregate(spark: SparkSession, layout: HomeLayout, table: str, state:
     return "incremental"
 
 
-def update_mention_tables(spark: SparkSession, layout: HomeLayout, on_wait: Callable[[str], None] | None = None,
-                          appended: Appended | None = None) -> MentionUpdate:
+def update_mention_tables(spark: SparkSession, layout: HomeLayout,
+                          on_wait: Callable[[str], None] | None = None) -> MentionUpdate:
     """Partials, totals and daily totals up to date with gold's newest version, under the aggregate's lock (one
-    update at a time; the partials' own lock is taken inside it, as their writers take it). `appended`: the
-    partials frame this run wrote and its commit version, read instead of the change feed where that commit is all
-    an aggregate has not seen."""
+    update at a time; the partials' own lock is taken inside it, as their writers take it)."""
     gold_version = latest_version(layout.table(GOLD_TABLE))
     if gold_version is None:
         raise FileNotFoundError(f"no Delta table at {layout.table(GOLD_TABLE)} yet: no batch has reached gold")
@@ -238,6 +207,5 @@ def update_mention_tables(spark: SparkSession, layout: HomeLayout, on_wait: Call
         if partials_version is None:
             raise RuntimeError(f"{layout.table(PARTIALS_TABLE)} was not created from gold version {gold_version}")
         state = AggregateState(partials_version, gold_version)
-        read_from: dict[str, str] = {}
-        modes = {t: update_aggregate(spark, layout, t, state, appended, read_from) for t in (TOTALS_TABLE, DAILY_TABLE)}
-    return MentionUpdate(gold_version, partials_version, modes, recomputed, read_from)
+        modes = {t: update_aggregate(spark, layout, t, state) for t in (TOTALS_TABLE, DAILY_TABLE)}
+    return MentionUpdate(gold_version, partials_version, modes, recomputed)
