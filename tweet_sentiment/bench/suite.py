@@ -116,6 +116,7 @@ def headline(parts: dict[str, Any]) -> dict[str, Any]:
         "inference_vs_bare_forward": get("inference", "inference_vs_bare_forward"),
         "bronze_silver_vs_pandas": get("bronze_silver", "bronze_silver_vs_pandas"),
         "bronze_silver_vs_polars": get("bronze_silver", "bronze_silver_vs_polars"),
+        "two_delta_appends_vs_pandas": get("bronze_silver", "two_delta_appends_vs_pandas"),
         "freshness_seconds": get("freshness", "freshness_seconds"),
         "warm_median_freshness_seconds": get("freshness", "warm_median_freshness_seconds"),
         "cold_engine_freshness_seconds": get("freshness", "cold_engine_freshness_seconds"),
@@ -137,6 +138,8 @@ def markdown_rows(result: dict[str, Any]) -> list[str]:
         f"| gold throughput / bare torch forward | {fmt(result['inference_vs_bare_forward'])} | >= 0.9x |",
         f"| bronze+silver time / pandas | {fmt(result['bronze_silver_vs_pandas'])} | <= 1.0x |",
         f"| bronze+silver time / polars | {fmt(result['bronze_silver_vs_polars'])} | (reported) |",
+        f"| floor: two Delta appends of the unparsed lines / pandas | "
+        f"{fmt(result.get('two_delta_appends_vs_pandas'))} | (reported) |",
         f"| freshness, file landed -> mention_sentiment, warm engine | {fmt(result['freshness_seconds'], ' s')} "
         "| <= 15 s |",
         f"| freshness, warm engine, median of three files | {fmt(result.get('warm_median_freshness_seconds'), ' s')} "

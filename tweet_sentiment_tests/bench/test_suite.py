@@ -13,6 +13,7 @@ def test_headline_has_every_comparison_key_even_when_parts_fail():
 
     assert result == {"inference_vs_pipeline": 1.6, "inference_vs_bare_forward": 1.1,
                       "bronze_silver_vs_pandas": None, "bronze_silver_vs_polars": None,
+                      "two_delta_appends_vs_pandas": None,
                       "freshness_seconds": 21.5, "warm_median_freshness_seconds": 14.75,
                       "cold_engine_freshness_seconds": 33.25,
                       "workers_idle_freshness_seconds": None, "scale": None}
