@@ -19,7 +19,8 @@ import click
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from tweet_sentiment.lakehouse.maintenance import health, optimize, table_sql
+from tweet_sentiment.lakehouse.maintenance import health, optimize
+from tweet_sentiment.lakehouse.tables import table_sql
 from tweet_sentiment.transforms.mention_aggregates import mention_day_partials
 
 LAYOUTS = {"a_batch": ["batch"], "b_ingest_date": ["ingest_date"], "c_none": []}

@@ -12,7 +12,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from tweet_sentiment.lakehouse.delta_log import latest_version, recorded_state
-from tweet_sentiment.lakehouse.maintenance import partitioning, table_sql
+from tweet_sentiment.lakehouse.tables import partitioning, table_sql
 from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED, DEFAULT_LAYOUT, INGEST_DATE
 
 STATE_KEY = "tweet_sentiment_aggregate"

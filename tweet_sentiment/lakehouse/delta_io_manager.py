@@ -17,15 +17,16 @@ from tweet_sentiment.lakehouse.delta_log import (
     latest_version,
     live_files,
 )
-from tweet_sentiment.lakehouse.maintenance import partitioning
 from tweet_sentiment.lakehouse.run_guard import RunGuard
 from tweet_sentiment.lakehouse.table_layout import (
+    BATCH_COLUMN,
     DEFAULT_LAYOUT,
     INGEST_DATE,
     ingest_date_of,
     may_hold,
     surely_holds,
 )
+from tweet_sentiment.lakehouse.tables import partitioning
 from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 
@@ -34,7 +35,7 @@ TABLE_KEY = "delta_table"
 TABLE_SLICE_KEY = "table_slice"
 TABLE_PROPERTIES_KEY = "delta_table_properties"
 """Asset metadata: Delta table properties set when the table is created (e.g. the change feed)."""
-DEFAULT_PARTITION_COLUMN = "batch"
+DEFAULT_PARTITION_COLUMN = BATCH_COLUMN
 ROWS_KEY = "rows"
 """Output metadata: the frame's row count, where the asset has counted it. A new partition of an existing table
 with no rows is then not written: the frame is not run, where an empty append costs a Spark job (about 0.25 s on a

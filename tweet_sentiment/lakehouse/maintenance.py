@@ -17,13 +17,14 @@ from pathlib import Path
 from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
-from tweet_sentiment.lakehouse.delta_log import LOG_DIR, latest_version, partition_columns
-from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED, DEFAULT_LAYOUT, INGEST_DATE, ingest_date_of
+from tweet_sentiment.lakehouse.delta_log import LOG_DIR, latest_version
+from tweet_sentiment.lakehouse.table_layout import (BATCH_COLUMN, CHANGE_FEED, DEFAULT_LAYOUT, INGEST_DATE,
+                                                     ingest_date_of)
+from tweet_sentiment.lakehouse.tables import partitioning, table_sql
 from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 
 DEFAULT_RETENTION_HOURS = 168.0
-BATCH_COLUMN = "batch"
 MIGRATION_NOTE = "tweet-sentiment maintain: rewritten by ingest date (docs/layout.md)"
 ZORDER_BY = {"mention_sentiment": ("mention",), "mention_sentiment_daily": ("mention",)}
 """Z-ordering rewrites every file of a partition each time, so it is kept to the unpartitioned aggregates, which
@@ -66,22 +67,6 @@ class MaintenanceReport:
                 "disk_files_before": self.before.disk_files, "disk_files_after": self.after.disk_files,
                 "disk_bytes_before": self.before.disk_bytes, "disk_bytes_after": self.after.disk_bytes,
                 "seconds": round(self.seconds, 2), "zorder_by": ",".join(self.zorder_by), "migrated": self.migrated}
-
-
-def table_sql(path: Path) -> str:
-    """`delta.\\`path\\`` for SQL; backticks in the path doubled, as Spark's identifier quoting wants."""
-    return "delta.`" + str(path).replace("`", "``") + "`"
-
-
-def partitioning(spark: SparkSession, path: Path) -> tuple[str, ...] | None:
-    """The physical partition columns of the table at `path`, from its log where it says, else `DESCRIBE DETAIL`;
-    None when there is no table."""
-    if latest_version(path) is None:
-        return None
-    columns = partition_columns(path)
-    if columns is None:
-        columns = spark.sql(f"DESCRIBE DETAIL {table_sql(path)}").first()["partitionColumns"]
-    return tuple(columns)
 
 
 def disk_usage(path: Path) -> tuple[int, int]:

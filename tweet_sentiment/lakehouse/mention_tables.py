@@ -29,7 +29,7 @@ from tweet_sentiment.lakehouse.aggregates import (
     replace_partitions,
 )
 from tweet_sentiment.lakehouse.delta_log import latest_version, live_files, partitions_changed, removes_data
-from tweet_sentiment.lakehouse.table_layout import may_hold, single_value, value_range
+from tweet_sentiment.lakehouse.table_layout import BATCH_COLUMN, may_hold, single_value, value_range
 from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment.transforms.mention_aggregates import (
@@ -52,7 +52,6 @@ GOLD_TABLE = "gold_predictions"
 PARTIALS_TABLE = "mention_sentiment_partials"
 TOTALS_TABLE = "mention_sentiment"
 DAILY_TABLE = "mention_sentiment_daily"
-BATCH = "batch"
 
 
 @dataclass
@@ -78,7 +77,7 @@ def stale_partials(spark: SparkSession, layout: HomeLayout, gold_version: int,
     partials_path = layout.table(PARTIALS_TABLE)
     if since_gold is None or latest_version(partials_path) is None:
         return None
-    changed = partitions_changed(layout.table(GOLD_TABLE), BATCH, since_gold, gold_version)
+    changed = partitions_changed(layout.table(GOLD_TABLE), BATCH_COLUMN, since_gold, gold_version)
     if changed is None:
         changed = _batches_changed_in_feed(spark, layout.table(GOLD_TABLE), since_gold, gold_version)
     if changed is None:
@@ -87,8 +86,9 @@ def stale_partials(spark: SparkSession, layout: HomeLayout, gold_version: int,
         return []
     computed = partial_gold_versions(partials_path, list(changed))
     if computed is None:
-        computed = {r[BATCH]: int(r["v"]) for r in _read(spark, partials_path).where(F.col(BATCH).isin(list(changed)))
-                    .groupBy(BATCH).agg(F.max("gold_version").alias("v")).collect()}
+        rows = (_read(spark, partials_path).where(F.col(BATCH_COLUMN).isin(list(changed)))
+                .groupBy(BATCH_COLUMN).agg(F.max("gold_version").alias("v")).collect())
+        computed = {r[BATCH_COLUMN]: int(r["v"]) for r in rows}
     return sorted(b for b, version in changed.items() if computed.get(b, -1) < version)
 
 
@@ -102,9 +102,9 @@ def partial_gold_versions(partials: Path, wanted: list[str]) -> dict[str, int] |
         return None
     newest: dict[str, int] = {}
     for add in files:
-        if not any(may_hold(add, {BATCH: b}) for b in wanted):
+        if not any(may_hold(add, {BATCH_COLUMN: b}) for b in wanted):
             continue
-        batch, versions = single_value(add, BATCH), value_range(add, "gold_version")
+        batch, versions = single_value(add, BATCH_COLUMN), value_range(add, "gold_version")
         if batch is None or versions is None:
             return None
         newest[batch] = max(newest.get(batch, -1), int(versions[1]))
@@ -117,12 +117,12 @@ def _batches_changed_in_feed(spark: SparkSession, gold: Path, after: int, upto: 
     when the feed does not cover the range (turned on later, or vacuumed)."""
     try:
         rows = (changes(spark, gold, after, upto).where(F.col("_change_type").isin(*INSERTED, *DELETED))
-                .groupBy(BATCH).agg(F.max("_commit_version").alias("v")).collect())
+                .groupBy(BATCH_COLUMN).agg(F.max("_commit_version").alias("v")).collect())
     except PySparkException as error:
         log.warning("the change feed of %s versions %s-%s is not readable (%s): recomputing every partial",
                     gold, after + 1, upto, str(error).splitlines()[0])
         return None
-    return {r[BATCH]: int(r["v"]) for r in rows}
+    return {r[BATCH_COLUMN]: int(r["v"]) for r in rows}
 
 
 def refresh_partials(spark: SparkSession, layout: HomeLayout, gold_version: int, since_gold: int | None,
@@ -135,10 +135,10 @@ def refresh_partials(spark: SparkSession, layout: HomeLayout, gold_version: int,
             return []
         gold = _read(spark, layout.table(GOLD_TABLE), gold_version)
         if stale is not None:
-            gold = gold.where(F.col(BATCH).isin(stale))
+            gold = gold.where(F.col(BATCH_COLUMN).isin(stale))
         partials = mention_day_partials(gold, gold_version)
         what = f"{len(stale)} batches" if stale is not None else "all batches"
-        replace_partitions(partials, layout.table(PARTIALS_TABLE), BATCH, stale,
+        replace_partitions(partials, layout.table(PARTIALS_TABLE), BATCH_COLUMN, stale,
                            f"mention_sentiment: partials of {what} from gold v{gold_version}")
         return stale
 

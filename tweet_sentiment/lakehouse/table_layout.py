@@ -11,6 +11,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+BATCH_COLUMN = "batch"
+"""The column of every per-batch table that holds the batch's key (the Dagster partition)."""
 INGEST_DATE = "ingest_date"
 """The physical partition column of the per-batch tables: the day the batch was created (UTC), `YYYY-MM-DD`."""
 DEFAULT_LAYOUT = (INGEST_DATE,)

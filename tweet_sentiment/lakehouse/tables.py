@@ -1,4 +1,5 @@
-"""Reading lakehouse tables for reports: row counts and quarantine reasons per batch."""
+"""Lakehouse tables from Spark: how SQL names them, their physical partitioning, and reads for reports (row counts,
+quarantine reasons per batch)."""
 
 from collections.abc import Sequence
 from pathlib import Path
@@ -6,10 +7,26 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from tweet_sentiment.lakehouse.delta_log import latest_version
+from tweet_sentiment.lakehouse.delta_log import latest_version, partition_columns
 
 SOURCE_VERSION_KEY = "source_delta_version"
 """Metadata of an aggregate's materialization: the version of the table it was computed from (for healing)."""
+
+
+def table_sql(path: Path) -> str:
+    """`delta.\\`path\\`` for SQL; backticks in the path doubled, as Spark's identifier quoting wants."""
+    return "delta.`" + str(path).replace("`", "``") + "`"
+
+
+def partitioning(spark: SparkSession, path: Path) -> tuple[str, ...] | None:
+    """The physical partition columns of the table at `path`, from its log where it says, else `DESCRIBE DETAIL`;
+    None when there is no table."""
+    if latest_version(path) is None:
+        return None
+    columns = partition_columns(path)
+    if columns is None:
+        columns = spark.sql(f"DESCRIBE DETAIL {table_sql(path)}").first()["partitionColumns"]
+    return tuple(columns)
 
 
 def table_exists(path: Path) -> bool:

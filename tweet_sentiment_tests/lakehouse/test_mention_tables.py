@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from tweet_sentiment.lakehouse.aggregates import replace_partitions
 from tweet_sentiment.lakehouse.delta_log import latest_version
-from tweet_sentiment.lakehouse.maintenance import table_sql
+from tweet_sentiment.lakehouse.tables import table_sql
 from tweet_sentiment.lakehouse.mention_tables import (PARTIALS_TABLE, partial_gold_versions, refresh_partials,
                                                       stale_partials, update_mention_tables)
 from tweet_sentiment.settings import HomeLayout
