@@ -59,7 +59,7 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
     rows = lines_read - quarantined
 
     yield dg.Output(tweets, "bronze_tweets", metadata={
-        "files": len(batch.files), "lines_read": lines_read, ROWS_KEY: rows, "quarantined": quarantined,
+        "files": len(batch.files), "lines_read": lines_read, "rows": rows, "quarantined": quarantined,
         "quarantine_rate": rounded(quarantined / lines_read if lines_read else 0.0),
         "manifest_revision": batch.revision,
         "top_20_tweeters": top_table(tweeters, "user", "tweets"),

@@ -36,10 +36,11 @@ TABLE_SLICE_KEY = "table_slice"
 TABLE_PROPERTIES_KEY = "delta_table_properties"
 """Asset metadata: Delta table properties set when the table is created (e.g. the change feed)."""
 DEFAULT_PARTITION_COLUMN = BATCH_COLUMN
-ROWS_KEY = "rows"
+ROWS_KEY = "output_rows"
 """Output metadata: the frame's row count, where the asset has counted it. A new partition of an existing table
 with no rows is then not written: the frame is not run, where an empty append costs a Spark job (about 0.25 s on a
-warm engine) and changes nothing (Delta commits no empty append)."""
+warm engine) and changes nothing (Delta commits no empty append). A name of its own: other counts in metadata (the
+batch metrics' `rows`, gold rows of a one-row frame) must never be taken for it."""
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 _SAFE_COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 

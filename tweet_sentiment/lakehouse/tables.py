@@ -8,6 +8,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from tweet_sentiment.lakehouse.delta_log import latest_version, partition_columns
+from tweet_sentiment.lakehouse.table_layout import BATCH_COLUMN
 
 SOURCE_VERSION_KEY = "source_delta_version"
 """Metadata of an aggregate's materialization: the version of the table it was computed from (for healing)."""
@@ -21,7 +22,7 @@ def table_sql(path: Path) -> str:
 def partitioning(spark: SparkSession, path: Path) -> tuple[str, ...] | None:
     """The physical partition columns of the table at `path`, from its log where it says, else `DESCRIBE DETAIL`;
     None when there is no table."""
-    if latest_version(path) is None:
+    if not table_exists(path):
         return None
     columns = partition_columns(path)
     if columns is None:
@@ -38,14 +39,14 @@ def rows_per_batch(spark: SparkSession, path: Path, batches: Sequence[str]) -> i
     """Rows of the given batches in a Delta table (0 when the table does not exist yet)."""
     if not batches or not table_exists(path):
         return 0
-    return spark.read.format("delta").load(str(path)).where(F.col("batch").isin(list(batches))).count()
+    return spark.read.format("delta").load(str(path)).where(F.col(BATCH_COLUMN).isin(list(batches))).count()
 
 
 def quarantine_reasons(spark: SparkSession, path: Path, batches: Sequence[str]) -> list[tuple[str, str, int]]:
     """(layer, reason, rows) for the given batches, most frequent first."""
     if not batches or not table_exists(path):
         return []
-    rows = (spark.read.format("delta").load(str(path)).where(F.col("batch").isin(list(batches)))
+    rows = (spark.read.format("delta").load(str(path)).where(F.col(BATCH_COLUMN).isin(list(batches)))
             .groupBy("layer", "reason").count().orderBy(F.desc("count"), "layer", "reason").collect())
     return [(row["layer"], row["reason"], int(row["count"])) for row in rows]
 
