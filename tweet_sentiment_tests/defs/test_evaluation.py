@@ -79,3 +79,16 @@ def test_batch_metrics_drift_check_and_mlflow_evaluation(resources, instance, ho
     assert "mlflow_run" not in metadata and "mlflow_model_version" not in metadata
     assert metadata["agreement_per_batch"].startswith("![agreement per batch](data:image/png;base64,")
     assert (home / "mlflow" / "artifacts").exists()
+
+
+def test_a_batch_without_gold_rows_still_gets_its_metrics_row(resources, instance, home, spark):
+    # Its metadata says rows = 0 (gold rows): the one-row frame must still be written, not taken for empty.
+    resources = with_registry(resources, home)
+    write_gold(spark, home, known_answer_rows("b1"))
+    instance.add_dynamic_partitions("batches", ["b1", "b3"])
+    assets = [*UPSTREAM, gold_predictions, sentiment_batch_metrics]
+    for batch in ("b1", "b3"):
+        assert dg.materialize(assets, selection=[sentiment_batch_metrics], partition_key=batch, instance=instance,
+                              resources=resources).success
+    rows = {r.batch: r for r in read_table(spark, home, "sentiment_batch_metrics").collect()}
+    assert set(rows) == {"b1", "b3"} and rows["b3"].rows == 0 and rows["b3"].agreement is None
