@@ -2,9 +2,12 @@
 
 import os
 import signal
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import psutil
 import pytest
 from pyspark.sql import SparkSession
 
@@ -13,6 +16,25 @@ os.environ.setdefault("TWEET_SENTIMENT_SPARK_DRIVER_MEMORY", "2g")
 # A runner that starts pytest with SIGTERM ignored passes that on to every process the tests start: servers would
 # then outlive their stop until the kill timeout, and multiprocessing pools would hang in terminate().
 signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind(tmp_path_factory) -> Iterator[None]:
+    """After the whole session (its engine stopped last of all), no process the tests started may still run: a JVM
+    or server of a test home names that home, under the session's temporary folder, in its command line."""
+    yield
+    base = str(tmp_path_factory.getbasetemp())
+    deadline, left = time.monotonic() + 30, []
+    while time.monotonic() < deadline:
+        left = [p for p in psutil.process_iter(["pid", "cmdline"])
+                if p.info["cmdline"] and any(base in part for part in p.info["cmdline"]) and p.pid != os.getpid()]
+        if not left:
+            return
+        time.sleep(0.5)
+    for process in left:
+        process.kill()
+    raise AssertionError("processes left behind by the tests (now killed): "
+                         + "; ".join(" ".join(p.info["cmdline"])[:200] for p in left))
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +46,7 @@ def engine_url(tmp_path_factory) -> str:
     from tweet_sentiment.settings import HomeLayout
 
     layout = HomeLayout.resolve(tmp_path_factory.mktemp("engine-home"))
-    state = start_engine(layout, master="local[2]", watch_pid=os.getpid())
+    state = start_engine(layout, master="local[2]", watch_pid=os.getpid(), idle_minutes=0)
     os.environ[REMOTE_ENV_VAR] = state.url
     yield state.url
     os.environ.pop(REMOTE_ENV_VAR, None)
@@ -74,3 +96,20 @@ def resources(home: Path, source_dir: Path, spark_resource) -> dict:
 def instance() -> dg.DagsterInstance:
     with dg.instance_for_test() as test_instance:
         yield test_instance
+
+
+@pytest.fixture(scope="session")
+def populated(tmp_path_factory, spark_resource, spark):
+    """One home through the whole pipeline (two batches, both quarantines, gold, the aggregates, an MLflow
+    evaluation), built once; the tests that share it only read it."""
+    from tweet_sentiment.defs.model import MlflowRegistry
+    from tweet_sentiment.defs.resources import DeltaSparkIOManager, TweetSentimentHome
+    from tweet_sentiment_tests.populated_home import populate
+
+    root = tmp_path_factory.mktemp("populated")
+    home, source = root / "home", root / "source"
+    resources = {"tweet_home": TweetSentimentHome(home=str(home), source=str(source), max_files_per_batch=2),
+                 "pyspark": spark_resource, "delta_io_manager": DeltaSparkIOManager.for_home(spark_resource, str(home)),
+                 "mlflow_registry": MlflowRegistry(home=str(home))}
+    with dg.instance_for_test() as instance:
+        yield populate(home, source, resources, instance, root / "model")

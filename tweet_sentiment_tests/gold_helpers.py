@@ -10,11 +10,9 @@ from pyspark.sql import functions as F
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.lakehouse.table_layout import INGEST_DATE
-from tweet_sentiment.model.registry import register_source
 from tweet_sentiment.settings import HomeLayout
-from tweet_sentiment_tests.model.conftest import build_tiny_model
+from tweet_sentiment_tests.model_store import LABEL_IDS, register_tiny_model
 
-LABEL_IDS = {0: "negative", 1: "neutral", 2: "positive"}
 GOLD_DDL = ("timestamp timestamp, mention string, cleaned_text string, sentiment string, predicted_score double, "
             "predicted_sentiment string, sentiment_id int, predicted_sentiment_id int, model_name string, "
             "model_version string, batch string")
@@ -26,9 +24,10 @@ AGGREGATES_JOB = dg.define_asset_job("gold_aggregates", executor_def=dg.in_proce
 _IDS = {"negative": 0, "positive": 1, "neutral": -1, "NEG": 0, "POS": 1, "NEU": -1}
 
 
-def register_tiny(home: Path, folder: Path, seed: int = 0, bias: list[float] | None = None) -> str:
-    """Register a tiny classifier as HF_TWEET_SENTIMENT@production in <home>/mlflow; its version."""
-    return register_source(str(build_tiny_model(folder, LABEL_IDS, seed=seed, bias=bias)), home=home).version
+def register_tiny(home: Path, seed: int = 0, bias: list[float] | None = None) -> str:
+    """A tiny classifier as HF_TWEET_SENTIMENT@production in <home>/mlflow (registered once per session, copied
+    after that: model_store); its version."""
+    return register_tiny_model(home, seed=seed, bias=bias)
 
 
 def with_registry(resources: dict, home: Path) -> dict:
@@ -65,6 +64,12 @@ def write_gold(spark: SparkSession, home: Path, rows: list[tuple], batch: str | 
 def materialization_metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
     (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset]
     return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def loaded_input_metadata(result: dg.ExecuteInProcessResult, step: str) -> dict:
+    """The metadata the IO manager gave the input it loaded for `step` (one input)."""
+    (event,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.LOADED_INPUT and e.step_key == step]
+    return {k: v.value for k, v in event.event_specific_data.metadata.items()}
 
 
 def known_answer_rows(batch: str) -> list[tuple]:

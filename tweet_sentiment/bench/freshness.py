@@ -20,6 +20,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 from dagster._core.scheduler.instigation import InstigatorType
 
+from tweet_sentiment.lakehouse.table_names import GOLD_TABLE, TOTALS_TABLE
 from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment.lakehouse.table_layout import single_value
 from tweet_sentiment.processes import free_port, stop_tree
@@ -30,8 +31,7 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SOURCE_SENSOR = "source_files_sensor"
 AUTOMATION_SENSOR = "gold_automation_sensor"
-MENTIONS = "mention_sentiment"
-GOLD_TABLE = "gold_predictions"
+MENTIONS = TOTALS_TABLE
 
 
 class FreshnessTimeout(RuntimeError):
@@ -226,8 +226,8 @@ def _value(entry: Any) -> Any:
 
 def watcher_run_after(instance: dg.DagsterInstance, since: float) -> str | None:
     """The first run the landing watcher submitted after `since`."""
-    from tweet_sentiment.local.cli_runs import LAUNCHED_BY_TAG
-    from tweet_sentiment.local.landing_watcher import REQUESTER
+    from tweet_sentiment.commands.cli_runs import LAUNCHED_BY_TAG
+    from tweet_sentiment.commands.landing_watcher import REQUESTER
 
     records = instance.get_run_records(dg.RunsFilter(tags={LAUNCHED_BY_TAG: REQUESTER}), limit=20)
     after = sorted((r for r in records if r.create_timestamp.timestamp() >= since),
@@ -299,7 +299,7 @@ def home_environment(layout: HomeLayout) -> Iterator[dict[str, str]]:
 def dagster_dev(env: dict[str, str], log_path: Path, layout: HomeLayout) -> Iterator[tuple[subprocess.Popen, int]]:
     """`dagster dev` (webserver, daemon, code server) on 127.0.0.1 in its own process group, with the landing
     watcher beside it as `tweet-sentiment dev` runs it; always stopped."""
-    from tweet_sentiment.local.landing_watcher import start_landing_watcher
+    from tweet_sentiment.commands.landing_watcher import start_landing_watcher
 
     port = free_port()
     command = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port),
@@ -353,7 +353,7 @@ def land_file(source: Path, staging: Path, tweets: int, seed: int) -> tuple[Path
 
 _ATTACH = """
 import sys, time
-from tweet_sentiment.engine.client import connect
+from tweet_sentiment.engine.sessions import connect
 start = time.perf_counter()
 connect(sys.argv[1]).range(1).count()
 print(time.perf_counter() - start)
@@ -398,8 +398,9 @@ def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
     with the engine warm. `freshness_seconds` is the first warm case, `warm_median_freshness_seconds` the median of
     the warm ones; each case has its phases and raw timestamps."""
     from tweet_sentiment.engine.client import REMOTE_ENV_VAR
-    from tweet_sentiment.engine.server import read_state, stop_engine
-    from tweet_sentiment.local.gold import ensure_production_model, registry_for
+    from tweet_sentiment.engine.server import stop_engine
+    from tweet_sentiment.engine.state import read_state
+    from tweet_sentiment.commands.gold_steps import ensure_production_model, registry_for
 
     workdir.mkdir(parents=True, exist_ok=True)
     layout = HomeLayout(Path(tempfile.mkdtemp(prefix="freshness-", dir=workdir)).resolve())

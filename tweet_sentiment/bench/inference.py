@@ -11,13 +11,13 @@ from transformers import pipeline
 
 from tweet_sentiment.bench.timing import ratio, timed_each
 from tweet_sentiment.bench.workspace import BenchHome
-from tweet_sentiment.defs.gold import GOLD
-from tweet_sentiment.lakehouse.inference import local_model_path
+from tweet_sentiment.defs.asset_keys import BRONZE, BRONZE_QUARANTINE, GOLD, SILVER, SILVER_QUARANTINE
+from tweet_sentiment.lakehouse.table_names import SILVER_TABLE
+from tweet_sentiment.model.spark_scoring import local_model_path
 from tweet_sentiment.model.benchmark import bare_forward
 from tweet_sentiment.model.sources import LoadedSource
 
-INGESTION_ASSETS = [dg.AssetKey(k) for k in ("bronze_tweets", "bronze_quarantine", "silver_mentions",
-                                              "silver_quarantine")]
+INGESTION_ASSETS = [BRONZE, BRONZE_QUARANTINE, SILVER, SILVER_QUARANTINE]
 BATCH_SIZE = 64
 
 
@@ -31,7 +31,7 @@ def _silver_batch(home: BenchHome, tweets: int, seed: int) -> tuple[str, int, li
     home.land(tweets, files=1, seed=seed, prefix=f"inference-{seed}")
     (batch,) = home.ingest()
     home.materialize(batch, INGESTION_ASSETS)
-    silver = home.table("silver_mentions").where(F.col("batch") == batch)
+    silver = home.table(SILVER_TABLE).where(F.col("batch") == batch)
     texts = [r.cleaned_text for r in silver.select("cleaned_text").distinct().collect()]
     return batch, silver.count(), texts
 

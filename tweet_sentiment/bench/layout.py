@@ -124,7 +124,7 @@ def measure(spark: SparkSession, root: Path, layout: str, batches: int, rows_per
 def main(sizes: tuple[int, ...], rows_per_batch: int, layouts: tuple[str, ...], root: Path, remote: str,
          out: Path | None) -> None:
     """Measure the layouts; prints one JSON line per (layout, size) and writes them all to --out."""
-    from tweet_sentiment.engine.client import connect
+    from tweet_sentiment.engine.sessions import connect
 
     spark = connect(remote)
     results = []

@@ -10,10 +10,9 @@ import dagster as dg
 from tweet_sentiment.bench.inference import INGESTION_ASSETS
 from tweet_sentiment.bench.memory_breakdown import PeakMemorySampler
 from tweet_sentiment.bench.workspace import BenchHome
-from tweet_sentiment.defs.gold import GOLD
+from tweet_sentiment.defs.asset_keys import GOLD, MENTIONS, PARTIALS
 from tweet_sentiment.lakehouse.maintenance import health, lakehouse_tables, maintain_lakehouse
 
-PARTIALS, MENTIONS = dg.AssetKey("mention_sentiment_partials"), dg.AssetKey("mention_sentiment")
 SENSOR_JOB = "batch_pipeline_with_mentions"
 FRESHNESS_TWEETS = 200
 
@@ -40,7 +39,7 @@ def _engine_pid(home: BenchHome) -> list[int]:
     import psutil
 
     from tweet_sentiment.engine.client import REMOTE_ENV_VAR
-    from tweet_sentiment.engine.server import read_state
+    from tweet_sentiment.engine.state import read_state
 
     remote = os.environ.get(REMOTE_ENV_VAR)
     if not remote:

@@ -7,7 +7,7 @@ import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
 
 from tweet_sentiment.landing.generate import write_source_files
-from tweet_sentiment.lakehouse.inference import ModelRef
+from tweet_sentiment.model.spark_scoring import ModelRef
 from tweet_sentiment.settings import HomeLayout
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -40,7 +40,7 @@ class BenchHome:
 
     def production_model(self) -> ModelRef:
         """The production model, registering the builtin one first when the registry is empty."""
-        from tweet_sentiment.local.gold import ensure_production_model, registry_for
+        from tweet_sentiment.commands.gold_steps import ensure_production_model, registry_for
 
         return ensure_production_model(self.instance, registry_for(self.layout))
 
@@ -50,7 +50,7 @@ class BenchHome:
 
     def ingest(self) -> list[str]:
         """Look at the source folder as the sensor does until the landed files become batches; their keys."""
-        from tweet_sentiment.local.batches import look_for_batches
+        from tweet_sentiment.commands.batches import look_for_batches
 
         return look_for_batches(self.defs, self.instance, self.layout, settle_seconds=1.0, max_looks=30).new_batches
 

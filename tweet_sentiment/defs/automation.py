@@ -3,7 +3,8 @@ aggregates healed when they are behind gold, and runs whose process died marked 
 
 import dagster as dg
 
-from tweet_sentiment.defs.gold import GOLD
+from tweet_sentiment.defs.asset_keys import EVALUATION, MENTIONS
+from tweet_sentiment.lakehouse.table_names import GOLD_TABLE
 from tweet_sentiment.defs.jobs import gold_aggregates
 from tweet_sentiment.defs.resources import TweetSentimentHome
 from tweet_sentiment.lakehouse.delta_log import latest_version
@@ -11,7 +12,7 @@ from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY
 from tweet_sentiment.runs import fail_orphaned_runs
 from tweet_sentiment.settings import HomeLayout
 
-AGGREGATES = [dg.AssetKey("mention_sentiment"), dg.AssetKey("sentiment_evaluation")]
+AGGREGATES = [MENTIONS, EVALUATION]
 IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                dg.DagsterRunStatus.STARTED]
 
@@ -27,7 +28,7 @@ gold_automation_sensor = dg.AutomationConditionSensorDefinition(
 def aggregates_behind(instance: dg.DagsterInstance, layout: HomeLayout) -> list[dg.AssetKey]:
     """Aggregates never materialized, or computed from an older gold version than gold has now (a run killed or
     failed before it refreshed them). Each aggregate records the gold version it read (`source_delta_version`)."""
-    gold = latest_version(layout.table(GOLD.path[-1]))
+    gold = latest_version(layout.table(GOLD_TABLE))
     if gold is None:
         return []
     behind = []
@@ -52,7 +53,7 @@ def aggregates_healing_sensor(context: dg.SensorEvaluationContext,
     behind = aggregates_behind(context.instance, tweet_home.layout)
     if not behind:
         return dg.SkipReason("mention_sentiment and sentiment_evaluation are up to date with gold")
-    gold = latest_version(tweet_home.layout.table(GOLD.path[-1]))
+    gold = latest_version(tweet_home.layout.table(GOLD_TABLE))
     names = ",".join(sorted(k.to_user_string() for k in behind))
     return dg.RunRequest(run_key=f"heal:{names}:gold-v{gold}", asset_selection=behind,
                          tags={"tweet_sentiment/healing": names})

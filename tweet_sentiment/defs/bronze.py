@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 import dagster as dg
 from pyspark.sql import functions as F
 
+from tweet_sentiment.defs.asset_keys import BRONZE, BRONZE_QUARANTINE
+from tweet_sentiment.lakehouse.table_names import BRONZE_TABLE
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quarantine import layer_outs
 from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
@@ -32,13 +34,13 @@ class BronzeConfig(dg.Config):
 
 @dg.multi_asset(
     outs=layer_outs(
-        "bronze", "bronze_tweets",
+        "bronze", BRONZE_TABLE,
         "Raw tweets of one batch: date, user, text, sentiment as strings, source_file, line_number, "
         "processing_time; extra source fields kept as new columns.",
         "Source lines bronze rejected (bad JSON or UTF-8, oversize, wrong types, no text, unreadable "
         "compression), with reasons and their raw text or bytes."),
     partitions_def=batches,
-    check_specs=quality_check_specs("bronze_tweets"),
+    check_specs=quality_check_specs(BRONZE),
     pool="lakehouse_bronze",
 )
 def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: DeltaSparkResource,
@@ -58,7 +60,7 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
     nulls, tweeters = counts_and_top_values(tweets, null_conditions(tweets), "user")
     rows = lines_read - quarantined
 
-    yield dg.Output(tweets, "bronze_tweets", metadata={
+    yield dg.Output(tweets, BRONZE_TABLE, metadata={
         "files": len(batch.files), "lines_read": lines_read, "rows": rows, "quarantined": quarantined,
         "quarantine_rate": rounded(quarantined / lines_read if lines_read else 0.0),
         "manifest_revision": batch.revision,
@@ -66,7 +68,7 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
         "top_20_tweeters_chart": top_chart("Top 20 tweeters", tweeters),
         "null_counts": counts_table(nulls, "column", "nulls"),
         "source_files": dg.MetadataValue.json([f.path for f in batch.files])})
-    yield dg.Output(quarantine_rows(parsed, "bronze", ingested_at), "bronze_quarantine", metadata={
+    yield dg.Output(quarantine_rows(parsed, "bronze", ingested_at), BRONZE_QUARANTINE.path[-1], metadata={
         ROWS_KEY: quarantined,
         "reasons": counts_table({k: v for k, v in reasons.items() if k is not None}, "reason",
                                 empty="no quarantined rows")})
@@ -74,9 +76,9 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
     # Both outputs are written (Dagster stores each output as it is yielded): this revision of the batch is in.
     manifest.mark_ingested(batch.key, batch.revision)
 
-    yield schema_check("bronze_tweets", tweets, BRONZE_SCHEMA)
-    yield non_null_check("bronze_tweets", nulls, ["text", "source_file", "processing_time"])
-    yield quarantine_rate_check("bronze_tweets", quarantined, lines_read, config.max_quarantine_rate)
+    yield schema_check(BRONZE, tweets, BRONZE_SCHEMA)
+    yield non_null_check(BRONZE, nulls, ["text", "source_file", "processing_time"])
+    yield quarantine_rate_check(BRONZE, quarantined, lines_read, config.max_quarantine_rate)
     context.log.info(f"batch {batch.key} (revision {batch.revision}): {len(batch.files)} files, {lines_read} lines, "
                      f"{rows} bronze rows, {quarantined} quarantined")
 
@@ -93,12 +95,12 @@ def _modified_metadata(modified: list[Modified]) -> dict[str, object]:
 
 def modified_files_evaluation(modified: list[Modified]) -> dg.AssetCheckEvaluation:
     """The check's result as the source sensor reports it, the moment it sees a file change (no run needed)."""
-    return dg.AssetCheckEvaluation(asset_key=dg.AssetKey("bronze_tweets"), check_name=MODIFIED_CHECK,
+    return dg.AssetCheckEvaluation(asset_key=BRONZE, check_name=MODIFIED_CHECK,
                                    passed=not modified, metadata=_modified_metadata(modified),
                                    severity=dg.AssetCheckSeverity.WARN)
 
 
-@dg.asset_check(asset="bronze_tweets", name=MODIFIED_CHECK, blocking=False,
+@dg.asset_check(asset=BRONZE, name=MODIFIED_CHECK, blocking=False,
                 description="No source file changed after it was ingested (changes are not re-ingested by default).")
 def source_files_unmodified(tweet_home: TweetSentimentHome) -> dg.AssetCheckResult:
     """WARN while a path's current content was never ingested because the path was ingested before with other

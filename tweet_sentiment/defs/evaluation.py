@@ -10,13 +10,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from tweet_sentiment.charts import png_markdown
-from tweet_sentiment.defs.gold import GOLD
+from tweet_sentiment.defs.asset_keys import BATCH_METRICS, GOLD
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.defs.quality import numeric_metadata, rounded
-from tweet_sentiment.lakehouse.evaluation_runs import evaluation_experiment, evaluation_run_name, log_evaluation
+from tweet_sentiment.model.evaluation_runs import evaluation_experiment, evaluation_run_name, log_evaluation
+from tweet_sentiment.lakehouse.table_names import BATCH_METRICS_TABLE, GOLD_TABLE, SILVER_TABLE
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned, table_exists
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.registry import ui_artifact_url, ui_experiment_url, ui_model_version_url, ui_run_url
@@ -24,7 +25,6 @@ from tweet_sentiment.transforms.evaluation import (agreement_drift, classificati
                                                    summarize_gold)
 from tweet_sentiment.trend_charts import confusion_matrix_figure, figure_png, line_chart_png
 
-BATCH_METRICS = dg.AssetKey("sentiment_batch_metrics")
 BATCH_METRICS_SCHEMA = (
     "batch string, rows long, labelled_rows long, agreement double, macro_f1 double, recall_neg double, "
     "recall_neu double, recall_pos double, share_neg double, share_neu double, share_pos double, "
@@ -90,7 +90,7 @@ def sentiment_batch_metrics(context: dg.AssetExecutionContext, config: BatchMetr
     spark = pyspark.spark_session
     batch = context.partition_key
     row = batch_metrics_row(gold_predictions, batch)
-    history = agreement_history(spark, str(tweet_home.layout.table(BATCH_METRICS.path[-1])), batch, config.window)
+    history = agreement_history(spark, str(tweet_home.layout.table(BATCH_METRICS_TABLE)), batch, config.window)
     yield dg.Output(spark.createDataFrame([row], BATCH_METRICS_SCHEMA), metadata=numeric_metadata(row))
     if row["agreement"] is None:
         yield dg.AssetCheckResult(check_name="agreement_drift", passed=True, severity=dg.AssetCheckSeverity.WARN,
@@ -157,8 +157,8 @@ def sentiment_evaluation(context: dg.AssetExecutionContext, pyspark: DeltaSparkR
     """Given vs predicted sentiment over all batches: precision, recall, F1 per class and macro, accuracy and the
     confusion matrix, logged as an MLflow run (with the Delta versions read) and shown here."""
     spark = pyspark.spark_session
-    gold_predictions, gold_version = read_pinned(spark, tweet_home.layout.table(GOLD.path[-1]))
-    silver_version = latest_version(tweet_home.layout.table("silver_mentions"))
+    gold_predictions, gold_version = read_pinned(spark, tweet_home.layout.table(GOLD_TABLE))
+    silver_version = latest_version(tweet_home.layout.table(SILVER_TABLE))
     covered = sorted(r["batch"] for r in gold_predictions.select("batch").distinct().collect())
     model_names = _distinct(gold_predictions, "model_name")
     summary = summarize_gold(gold_predictions)

@@ -10,12 +10,13 @@ from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
-from tweet_sentiment.defs.production_model import PRODUCTION_MODEL, production_ref
+from tweet_sentiment.defs.asset_keys import GOLD, PRODUCTION_MODEL, SILVER
+from tweet_sentiment.defs.production_model import production_ref
 from tweet_sentiment.defs.quality import counts_table, non_null_check, rounded, schema_check
 from tweet_sentiment.defs.resources import DeltaSparkResource
-from tweet_sentiment.engine.client import local_checkpoint
+from tweet_sentiment.engine.sessions import local_checkpoint
 from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY
-from tweet_sentiment.lakehouse.inference import (MODEL_LOADS, PANDAS_UDF, SCORERS, local_model_path, scorer,
+from tweet_sentiment.model.spark_scoring import (MODEL_LOADS, PANDAS_UDF, SCORERS, local_model_path, scorer,
                                                  task_slots)
 from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED
 from tweet_sentiment.model.labels import LABELS
@@ -23,7 +24,6 @@ from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT
 from tweet_sentiment.model.registry import ui_model_version_url
 from tweet_sentiment.transforms.gold import GOLD_SCHEMA, distinct_texts, predictions_of
 
-GOLD = dg.AssetKey("gold_predictions")
 KEY_COLUMNS = ["timestamp", "mention", "cleaned_text", "model_version"]
 
 # Re-score a materialized partition when the production alias gets a new data version (a new model version);
@@ -89,7 +89,7 @@ def predictions_check(invalid: int) -> dg.AssetCheckResult:
 
 @dg.asset(
     key=GOLD,
-    ins={"silver_mentions": dg.AssetIn()},
+    ins={"silver_mentions": dg.AssetIn(SILVER)},
     deps=[PRODUCTION_MODEL],
     partitions_def=batches,
     group_name="inference",
@@ -129,8 +129,8 @@ def gold_predictions(context: dg.AssetExecutionContext, config: GoldConfig, pysp
     # Persisted: profiled, checked and written; the IO manager unpersists it after the write.
     gold = predictions_of(silver_mentions, scores, ref.name, ref.version).persist()
     profile = gold_profile(gold, scores)
-    checks = [schema_check("gold_predictions", gold, GOLD_SCHEMA),
-              non_null_check("gold_predictions", profile.nulls, KEY_COLUMNS), predictions_check(profile.invalid)]
+    checks = [schema_check(GOLD, gold, GOLD_SCHEMA),
+              non_null_check(GOLD, profile.nulls, KEY_COLUMNS), predictions_check(profile.invalid)]
     scored, loads, predicted = profile.texts, profile.loads, profile.predicted
     context.log.info(f"scored {scored} distinct texts with {ref.uri} ({config.scorer}) in {seconds:.1f}s; "
                      f"{loads if loads is not None else '?'} Python workers loaded the model for it")

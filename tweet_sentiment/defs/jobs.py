@@ -2,9 +2,9 @@
 
 import dagster as dg
 
+from tweet_sentiment.defs.asset_keys import PARTIALS
 from tweet_sentiment.defs.partitions import batches
 
-MENTION_PARTIALS = dg.AssetKey("mention_sentiment_partials")
 
 # Selected by group, so that definitions holding only some layers (as tests build) still resolve the jobs.
 BATCH_PIPELINE_ASSETS = dg.AssetSelection.groups("ingestion", "inference")
@@ -34,7 +34,7 @@ batch_pipeline_with_mentions = dg.define_asset_job(
 gold_aggregates = dg.define_asset_job(
     "gold_aggregates",
     # The partials are per batch: they run in batch runs, and the aggregate recomputes any that fell behind gold.
-    selection=dg.AssetSelection.groups("analytics", "evaluation") - dg.AssetSelection.assets(MENTION_PARTIALS),
+    selection=dg.AssetSelection.groups("analytics", "evaluation") - dg.AssetSelection.assets(PARTIALS),
     executor_def=dg.in_process_executor,
     description="Refresh the aggregates over every batch: mention_sentiment and the MLflow evaluation.",
 )

@@ -7,7 +7,7 @@ import dagster as dg
 
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.lakehouse.maintenance import DEFAULT_RETENTION_HOURS, MaintenanceReport, maintain_lakehouse
-from tweet_sentiment.reset import IN_PROGRESS, execute_reset, plan_reset
+from tweet_sentiment.home_reset import IN_PROGRESS, execute_reset, plan_reset
 
 
 def longest_run_hours(instance: dg.DagsterInstance, own_run_id: str | None = None) -> float:

@@ -6,19 +6,19 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from tweet_sentiment.charts import png_markdown
-from tweet_sentiment.defs.gold import GOLD
+from tweet_sentiment.defs.asset_keys import GOLD, PARTIALS
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quality import top_chart
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
-from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY, DeltaSparkIOManager
-from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED
+from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY
+from tweet_sentiment.lakehouse.table_layout import BATCH_COLUMN, CHANGE_FEED
 from tweet_sentiment.lakehouse.delta_log import latest_version
-from tweet_sentiment.lakehouse.mention_tables import DAILY_TABLE, PARTIALS_TABLE, TOTALS_TABLE, update_mention_tables
-from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned
+from tweet_sentiment.lakehouse.mention_tables import update_mention_tables
+from tweet_sentiment.lakehouse.table_names import DAILY_TABLE, TOTALS_TABLE
+from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY
 from tweet_sentiment.transforms.mention_aggregates import daily_trend, mention_day_partials
 from tweet_sentiment.trend_charts import line_chart_png
 
-PARTIALS = dg.AssetKey(PARTIALS_TABLE)
 TREND_MENTIONS = 5
 # In a batch run, the steps that bring mention_sentiment up to date go before the batch's other steps that are ready
 # at the same time (its metrics): what users read is fresh sooner by the metrics step's time, the run takes as long.
@@ -46,32 +46,33 @@ def trend_chart(daily: DataFrame, mentions: list[str]) -> dg.MetadataValue:
     return dg.MetadataValue.md(png_markdown(png, "daily net sentiment"))
 
 
+def gold_version_of(instance: dg.DagsterInstance, batch: str) -> int:
+    """The Delta version of gold's latest materialization of `batch`: what a partial computed from that batch's gold
+    rows records. -1 when gold was never materialized for it through Dagster: the partial then counts as older than
+    any gold change, and the aggregate recomputes it when that batch changes."""
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=GOLD, asset_partitions=[batch]),
+                                              limit=1).records
+    version = records[0].asset_materialization.metadata.get("delta_version") if records else None
+    return int(version.value) if version is not None else -1
+
+
 @dg.asset(
     key=PARTIALS,
-    deps=[GOLD],
+    ins={"gold_predictions": dg.AssetIn(GOLD)},
     partitions_def=batches,
     group_name="analytics",
     io_manager_key="delta_io_manager",
-    metadata={"partition_expr": "batch", TABLE_PROPERTIES_KEY: CHANGE_FEED},
+    metadata={"partition_expr": BATCH_COLUMN, TABLE_PROPERTIES_KEY: CHANGE_FEED},
     kinds={"spark", "delta"},
     pool="lakehouse_partials",
     op_tags=FRESHNESS_FIRST,
 )
-def mention_sentiment_partials(context: dg.AssetExecutionContext, pyspark: DeltaSparkResource,
-                               tweet_home: TweetSentimentHome,
-                               delta_io_manager: dg.ResourceParam[DeltaSparkIOManager]) -> dg.Output:
+def mention_sentiment_partials(context: dg.AssetExecutionContext, gold_predictions: DataFrame) -> dg.Output:
     """One batch's contribution to mention_sentiment: per mention and UTC day, first and last tweet and predicted
     counts, stamped with the gold version read. Its change feed is what mention_sentiment is updated from."""
-    # In a batch run, gold's step has just written the batch: its cached frame is gold at that commit.
-    handed = delta_io_manager.written_this_run(GOLD.path[-1], context.partition_key)
-    if handed is not None:
-        gold, gold_version = handed
-    else:
-        table, gold_version = read_pinned(pyspark.spark_session, tweet_home.layout.table(GOLD.path[-1]))
-        gold = table.where(F.col("batch") == context.partition_key)
-    partials = mention_day_partials(gold, gold_version)
-    return dg.Output(partials, metadata={"gold_version": gold_version,
-                                         "gold_read_from": "this run's write" if handed is not None else "Delta"})
+    # In a batch run the IO manager hands over the frame gold's step has just written: gold at that commit.
+    gold_version = gold_version_of(context.instance, context.partition_key)
+    return dg.Output(mention_day_partials(gold_predictions, gold_version), metadata={"gold_version": gold_version})
 
 
 @dg.asset(

@@ -6,10 +6,10 @@ from pathlib import Path
 import dagster as dg
 import mlflow.pyfunc
 
+from tweet_sentiment.defs.asset_keys import SENTIMENT_MODEL
 from tweet_sentiment.model.registry import (ALIAS, TRACKING_ENV_VAR, Registration, load_production_model,
                                             register_source, ui_model_version_url, ui_run_url)
 
-SENTIMENT_MODEL = dg.AssetKey("sentiment_model")
 REPORTED_BY_TAG = "tweet_sentiment/reported_by"
 
 

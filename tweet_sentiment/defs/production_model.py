@@ -7,11 +7,11 @@ condition re-scores them. A sensor reports an observation (no run) whenever the 
 import dagster as dg
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
+from tweet_sentiment.defs.asset_keys import PRODUCTION_MODEL
 from tweet_sentiment.defs.model import MlflowRegistry
-from tweet_sentiment.lakehouse.inference import ModelRef, production_model_ref
+from tweet_sentiment.model.spark_scoring import ModelRef, production_model_ref
 from tweet_sentiment.model.registry import ui_model_version_url
 
-PRODUCTION_MODEL = dg.AssetKey("production_model")
 
 
 def production_ref(registry: MlflowRegistry) -> ModelRef:

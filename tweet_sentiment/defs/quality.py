@@ -26,7 +26,7 @@ def numeric_metadata(values: Mapping[str, object]) -> dict[str, int | float]:
             if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def schema_check(asset: str, frame: DataFrame, expected: Mapping[str, str]) -> dg.AssetCheckResult:
+def schema_check(asset: dg.AssetKey, frame: DataFrame, expected: Mapping[str, str]) -> dg.AssetCheckResult:
     """Passes when every expected column is present with the expected Spark type."""
     actual = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
     problems = {name: actual.get(name, "missing") for name, kind in expected.items() if actual.get(name) != kind}
@@ -39,7 +39,7 @@ def schema_check(asset: str, frame: DataFrame, expected: Mapping[str, str]) -> d
                                metadata={"problems": listing, "columns": len(actual)})
 
 
-def non_null_check(asset: str, nulls: Mapping[str, int], keys: Sequence[str]) -> dg.AssetCheckResult:
+def non_null_check(asset: dg.AssetKey, nulls: Mapping[str, int], keys: Sequence[str]) -> dg.AssetCheckResult:
     """Passes when none of the key columns holds a NULL."""
     offending = {k: nulls.get(k, 0) for k in keys if nulls.get(k, 0)}
     return dg.AssetCheckResult(asset_key=asset, check_name="non_null_keys", passed=not offending,
@@ -48,7 +48,7 @@ def non_null_check(asset: str, nulls: Mapping[str, int], keys: Sequence[str]) ->
                                                                      "column", "nulls")})
 
 
-def quarantine_rate_check(asset: str, quarantined: int, total: int, max_rate: float) -> dg.AssetCheckResult:
+def quarantine_rate_check(asset: dg.AssetKey, quarantined: int, total: int, max_rate: float) -> dg.AssetCheckResult:
     """Warns when more than `max_rate` of the rows were quarantined."""
     rate = quarantined / total if total else 0.0
     return dg.AssetCheckResult(asset_key=asset, check_name="quarantine_rate", passed=rate <= max_rate,
@@ -57,7 +57,7 @@ def quarantine_rate_check(asset: str, quarantined: int, total: int, max_rate: fl
                                          "max_rate": max_rate})
 
 
-def quality_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
+def quality_check_specs(asset: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     """The checks every layer runs: schema and keys block bad data, the quarantine rate warns."""
     return [
         dg.AssetCheckSpec("schema", asset=asset, blocking=True, description="Expected columns and types."),

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-QUARANTINE_TABLE = "quarantine"
+from tweet_sentiment.lakehouse.table_names import QUARANTINE_TABLE
+
 
 
 def layer_outs(layer: str, table: str, table_description: str, quarantine_description: str) -> dict[str, dg.AssetOut]:

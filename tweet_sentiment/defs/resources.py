@@ -8,9 +8,10 @@ import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
 from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
-from tweet_sentiment.engine.client import connect, engine_url
+from tweet_sentiment.engine.client import engine_session
+from tweet_sentiment.engine.sessions import connect
 from tweet_sentiment.landing.manifest import Manifest
-from tweet_sentiment.settings import ALLOW_OVERWRITES_ENV_VAR, HomeLayout
+from tweet_sentiment.settings import ALLOW_OUTSIDE_LINKS_ENV_VAR, ALLOW_OVERWRITES_ENV_VAR, HomeLayout
 
 
 class TweetSentimentHome(dg.ConfigurableResource):
@@ -23,6 +24,9 @@ class TweetSentimentHome(dg.ConfigurableResource):
     allow_overwrites: bool = False
     """A file that changes after it was ingested is re-ingested, its new version replacing its earlier rows (as
     Auto Loader's cloudFiles.allowOverwrites). Off: the change is reported and not ingested."""
+    allow_outside_links: bool = False
+    """Follow symlinks in the source folder that lead outside it. Off: they are skipped and reported, since a
+    landing folder is often writable by others (an SFTP drop, a shared mount)."""
 
     @property
     def layout(self) -> HomeLayout:
@@ -47,21 +51,32 @@ class DeltaSparkResource(LazyPySparkResource):
 
     def _init_session(self) -> None:
         if self._spark_session is None:
-            url = self.remote or engine_url(HomeLayout.resolve(self.home))
-            self._spark_session = connect(url)
+            if self.remote:
+                self._spark_session = connect(self.remote)
+            else:
+                self._spark_session = engine_session(HomeLayout.resolve(self.home))
             for key, value in self.spark_config.items():  # runtime settings of the shared session
                 self._spark_session.conf.set(key, str(value))
 
 
+def _flag_from_env(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
+
+
 def allow_overwrites_from_env() -> bool:
-    return os.environ.get(ALLOW_OVERWRITES_ENV_VAR, "").lower() in ("1", "true", "yes", "on")
+    return _flag_from_env(ALLOW_OVERWRITES_ENV_VAR)
+
+
+def allow_outside_links_from_env() -> bool:
+    return _flag_from_env(ALLOW_OUTSIDE_LINKS_ENV_VAR)
 
 
 def build_resources(home: str | None = None, source: str | None = None) -> dict[str, Any]:
     """The resources of the code location; tests pass a temporary home."""
     spark = DeltaSparkResource(home=home)
     return {
-        "tweet_home": TweetSentimentHome(home=home, source=source, allow_overwrites=allow_overwrites_from_env()),
+        "tweet_home": TweetSentimentHome(home=home, source=source, allow_overwrites=allow_overwrites_from_env(),
+                                         allow_outside_links=allow_outside_links_from_env()),
         "pyspark": spark,
         "delta_io_manager": DeltaSparkIOManager.for_home(spark, home),
     }

@@ -6,7 +6,7 @@ from tweet_sentiment.defs.bronze import modified_files_evaluation
 from tweet_sentiment.defs.jobs import batch_pipeline_with_mentions
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.resources import TweetSentimentHome
-from tweet_sentiment.landing.discovery import Discovery, DiscoveryLimits, discover
+from tweet_sentiment.landing.discovery import Discovery, DiscoveryLimits, discover, outside_links_in
 from tweet_sentiment.landing.manifest import Batch, Manifest
 
 BATCH_TAG = "tweet_sentiment/batch"
@@ -35,6 +35,9 @@ def batches_to_request(manifest: Manifest, instance: dg.DagsterInstance, request
 
 def _report(context: dg.SensorEvaluationContext, found: Discovery) -> None:
     registration = found.registration
+    for link in sorted(set(found.outside_links) - set(outside_links_in(context.cursor))):
+        context.log.warning(f"skipped {link}: a link that leads outside the source folder (set allow_outside_links "
+                            "on the tweet_home resource, or TWEET_SENTIMENT_ALLOW_OUTSIDE_LINKS=1, to follow such links)")
     for duplicate in registration.duplicates:
         context.log.warning(f"skipped {duplicate.file.path}: same content as {duplicate.duplicate_of}")
     for modified in registration.modified:
@@ -60,7 +63,7 @@ def source_files_sensor(context: dg.SensorEvaluationContext, tweet_home: TweetSe
     manifest = tweet_home.manifest()
     limits = DiscoveryLimits(tweet_home.max_files_per_batch, tweet_home.max_bytes_per_batch)
     found = discover(manifest, tweet_home.source_dir, context.cursor, limits,
-                     allow_overwrites=tweet_home.allow_overwrites)
+                     allow_overwrites=tweet_home.allow_overwrites, allow_outside_links=tweet_home.allow_outside_links)
     _report(context, found)
     todo = batches_to_request(manifest, context.instance)
     existing = set(context.instance.get_dynamic_partitions(batches.name))
@@ -70,7 +73,8 @@ def source_files_sensor(context: dg.SensorEvaluationContext, tweet_home: TweetSe
     checks = [modified_files_evaluation(manifest.modified())] if found.registration.modified else []
     skip = None if runs or checks else (
         f"no new settled files in {tweet_home.source_dir} ({len(found.pending)} still settling, "
-        f"{len(found.empty)} empty, {len(found.registration.duplicates)} duplicates)")
+        f"{len(found.empty)} empty, {len(found.registration.duplicates)} duplicates, "
+        f"{len(found.outside_links)} links leading outside it skipped)")
     return dg.SensorResult(
         run_requests=runs,
         dynamic_partitions_requests=[batches.build_add_request(new_partitions)] if new_partitions else [],

@@ -30,7 +30,7 @@ def ping(spark: SparkSession) -> int:
 
 def keep_warm(url: str, every_s: float = PING_EVERY_S) -> None:
     """Ping the engine at `url` forever; the supervisor ends this process with the engine's process group."""
-    from tweet_sentiment.engine.client import connect
+    from tweet_sentiment.engine.sessions import connect
 
     while True:
         time.sleep(every_s)

@@ -8,18 +8,20 @@ that file), so they share the server's Python workers and the model those worker
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import psutil
 
-from tweet_sentiment.lakehouse.spark import delta_packages, delta_spark_config, remember_delta_jars, resolved_delta_jars
+from tweet_sentiment.engine.idle import idle_minutes_from_env
+from tweet_sentiment.engine.state import (EngineError, EngineState, answers, engine_dir, is_running, keepers_dir,
+                                          read_state)
+from tweet_sentiment.engine.spark_config import delta_packages, delta_spark_config, remember_delta_jars, resolved_delta_jars
 from tweet_sentiment.locks import file_lock
 from tweet_sentiment.processes import free_port, stop_tree
 from tweet_sentiment.settings import HomeLayout
@@ -27,67 +29,6 @@ from tweet_sentiment.settings import HomeLayout
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_BIND = "127.0.0.1"
 _CLIENT_SIDE = ("spark.master", "spark.app.name", "spark.sql.execution.arrow.pyspark.enabled")
-
-
-class EngineError(RuntimeError):
-    """The engine did not start, or does not answer, with what to do about it."""
-
-
-@dataclass(frozen=True)
-class EngineState:
-    """What `engine start` recorded about the running server."""
-
-    pid: int
-    port: int
-    ui_port: int
-    master: str
-    bind: str
-    session_id: str
-    started_at: float
-    log: str
-    start_s: float | None = None
-    """Seconds from launch until the server answered."""
-
-    @property
-    def url(self) -> str:
-        """The Connect URL every client of this home uses (one shared session)."""
-        return f"sc://{self.bind}:{self.port}/;session_id={self.session_id}"
-
-    @property
-    def ui_url(self) -> str:
-        return f"http://{self.bind}:{self.ui_port}"
-
-
-def engine_dir(layout: HomeLayout) -> Path:
-    return layout.root / "engine"
-
-
-def read_state(layout: HomeLayout) -> EngineState | None:
-    try:
-        return EngineState(**json.loads((engine_dir(layout) / "engine.json").read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
-    """Whether something accepts TCP connections on host:port."""
-    try:
-        socket.create_connection((host, port), timeout=timeout_s).close()
-        return True
-    except OSError:
-        return False
-
-
-def is_running(state: EngineState | None) -> bool:
-    """The recorded server process is alive and its port answers."""
-    if state is None or not psutil.pid_exists(state.pid):
-        return False
-    try:
-        if psutil.Process(state.pid).status() == psutil.STATUS_ZOMBIE:
-            return False
-    except psutil.NoSuchProcess:
-        return False
-    return answers(state.bind, state.port)
 
 
 def spark_submit() -> Path:
@@ -121,11 +62,14 @@ def server_command(master: str, bind: str, port: int, ui_port: int, scratch: Pat
 
 def start_engine(layout: HomeLayout, master: str | None = None, port: int | None = None, bind: str = DEFAULT_BIND,
                  watch_pid: int | None = None, keep_warm: bool = True, timeout_s: float = 240.0,
-                 on_wait: Callable[[str], None] | None = None) -> EngineState:
-    """The home's running engine, started first if it is not running. With `watch_pid`, the engine stops when that
-    process ends (tests, so that a killed test session leaves no JVM behind). `keep_warm` runs the pinger that keeps
-    its Python workers (and gold's model) alive through quiet spells (see `keep_warm`)."""
+                 on_wait: Callable[[str], None] | None = None, idle_minutes: float | None = None) -> EngineState:
+    """The home's running engine, started first if it is not running. It stops itself when its home is deleted,
+    and after `idle_minutes` with no client (default `$TWEET_SENTIMENT_ENGINE_IDLE_MINUTES` or 30; 0: never; a `dev`
+    keeps it while it runs). With `watch_pid`, it also stops when that process ends (tests, so that a killed test
+    session leaves no JVM behind). `keep_warm` runs the pinger that keeps its Python workers (and gold's model) alive
+    through quiet spells (see `keep_warm`); the pinger does not count as a client."""
     folder = engine_dir(layout)
+    idle_minutes = idle_minutes_from_env() if idle_minutes is None else idle_minutes
     with file_lock(layout.locks / "engine.lock", what="starting the engine", on_wait=on_wait):
         state = read_state(layout)
         if is_running(state):
@@ -133,9 +77,12 @@ def start_engine(layout: HomeLayout, master: str | None = None, port: int | None
         folder.mkdir(parents=True, exist_ok=True)
         state = EngineState(pid=0, port=port or free_port(), ui_port=free_port(),
                             master=master or delta_spark_config()["spark.master"], bind=bind,
-                            session_id=str(uuid.uuid4()), started_at=time.time(), log=str(folder / "engine.log"))
+                            session_id=str(uuid.uuid4()), started_at=time.time(), log=str(folder / "engine.log"),
+                            idle_minutes=idle_minutes)
         command = server_command(state.master, bind, state.port, state.ui_port, layout.spark_local)
-        supervisor = [sys.executable, "-m", "tweet_sentiment.engine.supervise"]
+        supervisor = [sys.executable, "-m", "tweet_sentiment.engine.supervise", "--stop-without", str(folder),
+                      "--idle-minutes", str(idle_minutes), "--port", str(state.port), "--keepers",
+                      str(keepers_dir(layout))]
         supervisor += ["--watch", str(watch_pid)] if watch_pid is not None else []
         supervisor += ["--keep-warm", state.url] if keep_warm else []
         command = [*supervisor, "--", *command]
@@ -172,7 +119,7 @@ def _wait_until_it_answers(process: subprocess.Popen, state: EngineState, timeou
 
 def _remember_jars(state: EngineState) -> None:
     """The Delta JARs Ivy resolved at this start, so the next start loads them directly (about 3 s less)."""
-    from tweet_sentiment.engine.client import connect
+    from tweet_sentiment.engine.sessions import connect
 
     packages = delta_packages()
     if resolved_delta_jars(packages) is None:
@@ -193,7 +140,7 @@ def stop_engine(layout: HomeLayout, grace_s: float = 30.0) -> bool:
         (engine_dir(layout) / "engine.json").unlink(missing_ok=True)
         if state is None or not psutil.pid_exists(state.pid):
             return False
-        from tweet_sentiment.engine.client import disconnect_all
+        from tweet_sentiment.engine.sessions import disconnect_all
 
         disconnect_all(state.url)
         _stop_pid(state.pid, grace_s)

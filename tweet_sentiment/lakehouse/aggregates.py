@@ -1,9 +1,8 @@
-"""Delta I/O of the incremental aggregates: partials replaced per batch with a change feed, totals MERGEd, and what
-each aggregate table read recorded in its own commit (`userMetadata`), so an update resumes exactly where the last
-committed one stopped, whatever happened to the runs in between."""
+"""Delta I/O of the incremental aggregates (the partials are written by `partition_writer`): totals MERGEd or
+rebuilt, the partials' change feed read, and what each aggregate table read recorded in its own commit
+(`userMetadata`), so an update resumes exactly where the last committed one stopped, whatever happened between."""
 
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,13 +11,10 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 
 from tweet_sentiment.lakehouse.delta_log import latest_version, recorded_state
-from tweet_sentiment.lakehouse.tables import partitioning, table_sql
-from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED, DEFAULT_LAYOUT, INGEST_DATE
+from tweet_sentiment.lakehouse.tables import table_sql
 
 STATE_KEY = "tweet_sentiment_aggregate"
 _USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
-_SAFE_COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -39,32 +35,6 @@ def read_state(path: Path) -> AggregateState | None:
     if state is None:
         return None
     return AggregateState(int(state["partials_version"]), int(state["gold_version"]))
-
-
-def values_predicate(column: str, values: Sequence[str]) -> str:
-    """`column` IN ('a', 'b') for replaceWhere, refusing anything but plain names and safe values."""
-    if not values or not _SAFE_COLUMN.match(column) or not all(_SAFE_VALUE.match(v) for v in values):
-        raise ValueError(f"refusing an empty or unsafe predicate on {column}: {list(values)[:5]}")
-    return f"`{column}` IN ({', '.join(repr(str(v)) for v in sorted(values))})"
-
-
-def replace_partitions(frame: DataFrame, path: Path, column: str, values: Sequence[str] | None,
-                       user_metadata: str) -> None:
-    """Replace the rows whose `column` is IN `values` with `frame`, or the whole table when `values` is None
-    (creating it, change feed on, if needed). The table keeps its physical layout; a new one is laid out by ingest
-    date when the frame has it (docs/layout.md), else by `column`."""
-    layout = partitioning(frame.sparkSession, path)
-    if layout is None:
-        layout = DEFAULT_LAYOUT if INGEST_DATE in frame.columns else (column,)
-    writer = frame.write.format("delta").option("userMetadata", user_metadata).partitionBy(*layout)
-    for key, value in CHANGE_FEED.items():
-        writer = writer.option(key, value)
-    if latest_version(path) is None:
-        writer.mode("append").save(str(path))
-    elif values is None:
-        writer.mode("overwrite").save(str(path))
-    else:
-        writer.mode("overwrite").option("replaceWhere", values_predicate(column, values)).save(str(path))
 
 
 def overwrite(frame: DataFrame, path: Path, user_metadata: str) -> None:

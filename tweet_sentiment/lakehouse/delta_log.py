@@ -74,9 +74,10 @@ def may_hold_partition(files: list[dict[str, Any]], partition: dict[str, str]) -
     return any(may_hold(add, partition) for add in files)
 
 
-def partition_columns(table: Path, depth: int = 20) -> list[str] | None:
-    """The table's physical partition columns, from the newest checksum or commit (among the newest `depth`) that
-    records its metadata; None when the local log does not say (no table, or metadata only in older files)."""
+def table_metadata(table: Path, depth: int | None = 20) -> dict[str, Any] | None:
+    """The table's newest `metaData` action (schemaString, partitionColumns, configuration), from the newest
+    checksum or commit (among the newest `depth`; None: all) that records it; None when the local log does not say
+    (no table, or metadata only in older files or a checkpoint)."""
     for commit_file in _commit_files(table)[:depth]:
         checksum = commit_file.with_suffix(".crc")
         try:
@@ -87,9 +88,16 @@ def partition_columns(table: Path, depth: int = 20) -> list[str] | None:
             for line in commit_file.read_text(encoding="utf-8").splitlines():
                 action = json.loads(line) if line.strip() else {}
                 metadata = action.get("metaData") or metadata
-        if isinstance(metadata, dict) and isinstance(metadata.get("partitionColumns"), list):
-            return list(metadata["partitionColumns"])
+        if isinstance(metadata, dict):
+            return metadata
     return None
+
+
+def partition_columns(table: Path, depth: int = 20) -> list[str] | None:
+    """The table's physical partition columns, from its newest metadata in the local log (see `table_metadata`)."""
+    metadata = table_metadata(table, depth)
+    columns = metadata.get("partitionColumns") if metadata is not None else None
+    return list(columns) if isinstance(columns, list) else None
 
 
 def _commit_actions(table: Path, version: int) -> list[dict[str, Any]] | None:

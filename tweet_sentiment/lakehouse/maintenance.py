@@ -20,19 +20,21 @@ from pyspark.sql import functions as F
 from tweet_sentiment.lakehouse.delta_log import LOG_DIR, latest_version
 from tweet_sentiment.lakehouse.table_layout import (BATCH_COLUMN, CHANGE_FEED, DEFAULT_LAYOUT, INGEST_DATE,
                                                      ingest_date_of)
+from tweet_sentiment.lakehouse.interop import repair_collated_strings
+from tweet_sentiment.lakehouse.partition_writer import table_lock
+from tweet_sentiment.lakehouse.table_names import DAILY_TABLE, GOLD_TABLE, PARTIALS_TABLE, TOTALS_TABLE
 from tweet_sentiment.lakehouse.tables import partitioning, table_sql
-from tweet_sentiment.locks import file_lock, lock_path
 from tweet_sentiment.settings import HomeLayout
 
 DEFAULT_RETENTION_HOURS = 168.0
 MIGRATION_NOTE = "tweet-sentiment maintain: rewritten by ingest date (docs/layout.md)"
-ZORDER_BY = {"mention_sentiment": ("mention",), "mention_sentiment_daily": ("mention",)}
+ZORDER_BY = {TOTALS_TABLE: ("mention",), DAILY_TABLE: ("mention",)}
 """Z-ordering rewrites every file of a partition each time, so it is kept to the unpartitioned aggregates, which
 readers filter by mention (top mentions, trend lines); per-batch tables are only bin-packed, which skips partitions
 that are already one file, so the cost follows what changed since the last run."""
 
 
-CHANGE_FEED_TABLES = frozenset({"gold_predictions", "mention_sentiment_partials"})
+CHANGE_FEED_TABLES = frozenset({GOLD_TABLE, PARTIALS_TABLE})
 """Tables whose change feed the aggregates read; a migrated table gets it turned on."""
 
 
@@ -60,13 +62,16 @@ class MaintenanceReport:
     seconds: float
     zorder_by: tuple[str, ...] = ()
     migrated: bool = False
+    repaired: tuple[str, ...] = ()
+    """Collated string columns rewritten as plain strings (lakehouse/interop.py)."""
 
     def as_row(self) -> dict[str, object]:
         return {"table": self.table, "files_before": self.before.files, "files_after": self.after.files,
                 "bytes_before": self.before.bytes, "bytes_after": self.after.bytes,
                 "disk_files_before": self.before.disk_files, "disk_files_after": self.after.disk_files,
                 "disk_bytes_before": self.before.disk_bytes, "disk_bytes_after": self.after.disk_bytes,
-                "seconds": round(self.seconds, 2), "zorder_by": ",".join(self.zorder_by), "migrated": self.migrated}
+                "seconds": round(self.seconds, 2), "zorder_by": ",".join(self.zorder_by), "migrated": self.migrated,
+                "repaired": ",".join(self.repaired)}
 
 
 def disk_usage(path: Path) -> tuple[int, int]:
@@ -148,19 +153,21 @@ def lakehouse_tables(layout: HomeLayout) -> list[str]:
 
 def maintain_table(spark: SparkSession, layout: HomeLayout, table: str, hours: float,
                    on_wait: Callable[[str], None] | None = None) -> MaintenanceReport | None:
-    """OPTIMIZE then VACUUM one table under its writers' lock; None when the table does not exist (yet)."""
+    """Migrate an older layout, repair collated strings, OPTIMIZE, then VACUUM one table under its writers' lock;
+    None when the table does not exist (yet)."""
     path = layout.table(table)
     if latest_version(path) is None:
         return None
     zorder = ZORDER_BY.get(table, ())
-    with file_lock(lock_path(layout.locks, "table", table), what=f"maintenance of {table}", on_wait=on_wait):
+    with table_lock(layout.locks, table, f"maintenance of {table}", on_wait):
         started = time.perf_counter()
         before = health(spark, path)
         migrated = migrate_to_date_layout(spark, path, table in CHANGE_FEED_TABLES)
+        repaired = tuple(repair_collated_strings(spark, path))
         optimize(spark, path, zorder)
         vacuum(spark, path, hours)
         after = health(spark, path)
-    return MaintenanceReport(table, before, after, time.perf_counter() - started, zorder, migrated)
+    return MaintenanceReport(table, before, after, time.perf_counter() - started, zorder, migrated, repaired)
 
 
 def maintain_lakehouse(spark: SparkSession, layout: HomeLayout, hours: float, longest_reader_hours: float,

@@ -18,7 +18,7 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from tweet_sentiment.engine.client import local_checkpoint
+from tweet_sentiment.engine.sessions import local_checkpoint
 from tweet_sentiment.lakehouse.aggregates import (
     AggregateState,
     changes,
@@ -26,11 +26,11 @@ from tweet_sentiment.lakehouse.aggregates import (
     merge_updates,
     overwrite,
     read_state,
-    replace_partitions,
 )
 from tweet_sentiment.lakehouse.delta_log import latest_version, live_files, partitions_changed, removes_data
-from tweet_sentiment.lakehouse.table_layout import BATCH_COLUMN, may_hold, single_value, value_range
-from tweet_sentiment.locks import file_lock, lock_path
+from tweet_sentiment.lakehouse.partition_writer import PartitionWriter, table_lock
+from tweet_sentiment.lakehouse.table_names import DAILY_TABLE, GOLD_TABLE, PARTIALS_TABLE, TOTALS_TABLE
+from tweet_sentiment.lakehouse.table_layout import BATCH_COLUMN, CHANGE_FEED, may_hold, single_value, value_range
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment.transforms.mention_aggregates import (
     COUNT_COLUMNS,
@@ -48,10 +48,6 @@ from tweet_sentiment.transforms.mention_aggregates import (
 
 log = logging.getLogger(__name__)
 
-GOLD_TABLE = "gold_predictions"
-PARTIALS_TABLE = "mention_sentiment_partials"
-TOTALS_TABLE = "mention_sentiment"
-DAILY_TABLE = "mention_sentiment_daily"
 
 
 @dataclass
@@ -128,8 +124,7 @@ def _batches_changed_in_feed(spark: SparkSession, gold: Path, after: int, upto: 
 def refresh_partials(spark: SparkSession, layout: HomeLayout, gold_version: int, since_gold: int | None,
                      on_wait: Callable[[str], None] | None = None) -> list[str] | None:
     """Recompute the stale partials from gold at `gold_version`; the batches recomputed, None for all of them."""
-    lock = lock_path(layout.locks, "table", PARTIALS_TABLE)
-    with file_lock(lock, what="mention_sentiment bringing partials up to date", on_wait=on_wait):
+    with table_lock(layout.locks, PARTIALS_TABLE, "mention_sentiment bringing partials up to date", on_wait):
         stale = stale_partials(spark, layout, gold_version, since_gold)
         if stale == []:
             return []
@@ -138,8 +133,9 @@ def refresh_partials(spark: SparkSession, layout: HomeLayout, gold_version: int,
             gold = gold.where(F.col(BATCH_COLUMN).isin(stale))
         partials = mention_day_partials(gold, gold_version)
         what = f"{len(stale)} batches" if stale is not None else "all batches"
-        replace_partitions(partials, layout.table(PARTIALS_TABLE), BATCH_COLUMN, stale,
-                           f"mention_sentiment: partials of {what} from gold v{gold_version}")
+        PartitionWriter(spark).replace_partitions(partials, layout.table(PARTIALS_TABLE), BATCH_COLUMN, stale,
+                                                  f"mention_sentiment: partials of {what} from gold v{gold_version}",
+                                                  CHANGE_FEED)
         return stale
 
 
@@ -194,9 +190,8 @@ def update_mention_tables(spark: SparkSession, layout: HomeLayout,
     gold_version = latest_version(layout.table(GOLD_TABLE))
     if gold_version is None:
         raise FileNotFoundError(f"no Delta table at {layout.table(GOLD_TABLE)} yet: no batch has reached gold")
-    locks = [lock_path(layout.locks, "table", t) for t in (TOTALS_TABLE, DAILY_TABLE)]
-    with (file_lock(locks[0], what="mention_sentiment update", on_wait=on_wait),
-          file_lock(locks[1], what="mention_sentiment update", on_wait=on_wait)):
+    with (table_lock(layout.locks, TOTALS_TABLE, "mention_sentiment update", on_wait),
+          table_lock(layout.locks, DAILY_TABLE, "mention_sentiment update", on_wait)):
         recorded = [read_state(layout.table(t)) for t in (TOTALS_TABLE, DAILY_TABLE)]
         partials_now = latest_version(layout.table(PARTIALS_TABLE))
         # No record, or partials older than recorded (the table was recreated): recompute every partial.

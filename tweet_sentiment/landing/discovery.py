@@ -37,10 +37,16 @@ class Discovery:
     pending: dict[str, list[int]] = field(default_factory=dict)
     deferred: int = 0
     empty: list[str] = field(default_factory=list)
+    outside_links: list[str] = field(default_factory=list)
+    """Links in the source folder that lead outside it, skipped (see `scan_source`)."""
 
     def cursor(self) -> str:
-        """The state the next look needs: files seen but not yet settled (size and mtime at this look)."""
-        return json.dumps({"pending": self.pending}, sort_keys=True)
+        """The state the next look needs: files seen but not yet settled (size and mtime at this look), and the
+        links skipped (so that each is reported once, and `run` can say which)."""
+        state: dict[str, object] = {"pending": self.pending}
+        if self.outside_links:
+            state["outside_links"] = self.outside_links
+        return json.dumps(state, sort_keys=True)
 
 
 def is_source_file(name: str) -> bool:
@@ -50,18 +56,32 @@ def is_source_file(name: str) -> bool:
             and lowered.endswith(SOURCE_SUFFIXES))
 
 
-def scan_source(root: Path) -> Iterator[SourceFile]:
-    """Every candidate file below `root` (hidden folders skipped), with its own size and mtime."""
+def _inside(path: str, root_real: str) -> bool:
+    return os.path.commonpath([path, root_real]) == root_real
+
+
+def scan_source(root: Path, allow_outside_links: bool = False,
+                outside_links: list[str] | None = None) -> Iterator[SourceFile]:
+    """Every candidate file below `root` (hidden folders skipped), with its own size and mtime. A symlink that
+    leads outside `root` is skipped (and appended to `outside_links`) unless `allow_outside_links`: a landing folder
+    is often writable by others, and a link would ingest whatever it points at. Linked folders are not entered
+    (so a link loop is never followed); dangling and looping file links are skipped."""
     if not root.is_dir():
         return
+    root_real = os.path.realpath(root)
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in sorted(files):
             if is_source_file(name):
                 path = os.path.join(folder, name)
+                if (not allow_outside_links and os.path.islink(path)
+                        and not _inside(os.path.realpath(path), root_real)):
+                    if outside_links is not None:
+                        outside_links.append(path)
+                    continue
                 try:
                     stat = os.stat(path)
-                except FileNotFoundError:  # removed between listing and stat
+                except OSError:  # removed between listing and stat, a dangling link, a link loop
                     continue
                 yield SourceFile(path, stat.st_size, stat.st_mtime_ns)
 
@@ -80,6 +100,11 @@ def parse_cursor(cursor: str | None) -> dict[str, list[int]]:
     if not cursor:
         return {}
     return {path: list(seen) for path, seen in json.loads(cursor).get("pending", {}).items()}
+
+
+def outside_links_in(cursor: str | None) -> list[str]:
+    """The links the look that wrote `cursor` skipped because they lead outside the source folder."""
+    return list(json.loads(cursor).get("outside_links", [])) if cursor else []
 
 
 def is_settled(f: SourceFile, previous: dict[str, list[int]], now_ns: int, quiet_seconds: float) -> bool:
@@ -101,7 +126,7 @@ def unchanged(f: SourceFile) -> bool:
 
 def discover(manifest: Manifest, root: Path, cursor: str | None, limits: DiscoveryLimits,
              now_ns: int | None = None, allow_overwrites: bool = False,
-             closed: Collection[str] = ()) -> Discovery:
+             closed: Collection[str] = (), allow_outside_links: bool = False) -> Discovery:
     """One look: settled files (see `is_settled`) are hashed, de-duplicated and batched; the rest wait. `closed`
     names files the OS just reported closed after writing or renamed into the folder (the landing watcher): those
     are settled without waiting for a second look.
@@ -115,7 +140,8 @@ def discover(manifest: Manifest, root: Path, cursor: str | None, limits: Discove
     pending: dict[str, list[int]] = {}
     settled: list[SourceFile] = []
     empty: list[str] = []
-    for f in scan_source(root):
+    outside: list[str] = []
+    for f in scan_source(root, allow_outside_links, outside):
         status = known.get((f.path, f.size, f.mtime_ns))
         if status is not None and not (status == "modified" and allow_overwrites):
             continue
@@ -143,4 +169,4 @@ def discover(manifest: Manifest, root: Path, cursor: str | None, limits: Discove
         hashed.append(SourceFile(f.path, f.size, f.mtime_ns, digest))
     registration = manifest.register(hashed, limits.max_files_per_batch, limits.max_bytes_per_batch,
                                      allow_overwrites=allow_overwrites)
-    return Discovery(registration, pending, deferred=len(settled) - len(hashed), empty=empty)
+    return Discovery(registration, pending, deferred=len(settled) - len(hashed), empty=empty, outside_links=outside)

@@ -23,15 +23,15 @@ from tweet_sentiment.model.evaluate import evaluate
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.semeval import load_splits
 from tweet_sentiment.model.sources import BUILTIN_BASE, LoadedSource, base_classifier, builtin_base_path
-from tweet_sentiment.model.train import (
+from tweet_sentiment.model.training_setup import (
     ProgressCallback,
     TrainConfig,
-    _batches,
-    _check_steps,
-    _class_weights,
-    _seed_everything,
-    _split,
     calibrate_and_report,
+    calibration_split,
+    check_steps,
+    class_weights,
+    length_batches,
+    seed_everything,
 )
 
 log = logging.getLogger(__name__)
@@ -101,16 +101,16 @@ def train_full(data_dir: Path, out_dir: Path, config: TrainConfig, progress: Pro
     """Fine-tune every MiniLM weight but the word embeddings; write the compressed delta, assembly and report."""
     started = time.time()
     torch.set_num_threads(config.threads)
-    _seed_everything(config.seed)
+    seed_everything(config.seed)
     splits = load_splits(data_dir)
-    train_frame, held_out = _split(splits, config)
+    train_frame, held_out = calibration_split(splits, config)
     if config.limit:
         train_frame = train_frame.iloc[:config.limit]
     tokenizer = AutoTokenizer.from_pretrained(builtin_base_path(), local_files_only=True)
     encoded = _encode(tokenizer, train_frame, config)
     targets = torch.tensor([LABELS.index(label) for label in train_frame["label"]])
     counts = np.bincount(targets.numpy(), minlength=len(LABELS))
-    loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(counts, config.class_weighting))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(counts, config.class_weighting))
     log.info("full fine-tuning on %d tweets (class counts %s)", len(targets), counts.tolist())
 
     model = base_classifier(config.pooling)
@@ -122,14 +122,14 @@ def train_full(data_dir: Path, out_dir: Path, config: TrainConfig, progress: Pro
     total_steps = max(1, int(steps_per_epoch * config.epochs))
     optimiser = torch.optim.AdamW(parameter_groups(model, config.learning_rate, config.layer_decay))
     schedule = get_linear_schedule_with_warmup(optimiser, int(config.warmup * total_steps), total_steps)
-    checks = _check_steps(total_steps, steps_per_epoch, config.select_every)
+    checks = check_steps(total_steps, steps_per_epoch, config.select_every)
     held_encoded = _encode(tokenizer, held_out, config) if checks else {}
     held_targets = np.array([LABELS.index(label) for label in held_out["label"]])
     rng = random.Random(config.seed)
     curve: list[dict] = []
     best_state, best_step, best_held, step, running = None, 0, -1.0, 0, 0.0
     while step < total_steps:
-        for batch_ids in _batches(lengths, config.batch_size, rng):
+        for batch_ids in length_batches(lengths, config.batch_size, rng):
             if step >= total_steps:
                 break
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):

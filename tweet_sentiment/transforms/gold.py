@@ -51,7 +51,9 @@ def predictions_of(silver: DataFrame, scores: DataFrame, model_name: str, model_
         F.col("s.cleaned_text").alias("cleaned_text"),
         F.col("s.sentiment").alias("sentiment"),
         F.round(F.col("p.predicted_score") * 100, 2).cast("double").alias("predicted_score"),
-        F.col("p.predicted_sentiment").alias("predicted_sentiment"),
+        # The scoring UDF's result struct types it `string collate UTF8_BINARY`, which delta-rs cannot read: the
+        # DDL name "string" makes it a plain string (lakehouse/interop.py).
+        F.col("p.predicted_sentiment").cast("string").alias("predicted_sentiment"),
         sentiment_id(sentiment_label(F.col("s.sentiment"))).alias("sentiment_id"),
         sentiment_id(F.col("p.predicted_sentiment")).alias("predicted_sentiment_id"),
         F.lit(model_name).alias("model_name"),

@@ -15,7 +15,7 @@ def bench_home(tmp_path: Path, spark, monkeypatch) -> BenchHome:
     for name in ("TWEET_SENTIMENT_HOME", "TWEET_SENTIMENT_SOURCE", "DAGSTER_HOME"):
         monkeypatch.setenv(name, "")  # restored after the test: BenchHome points the process at its own home
     home = BenchHome.create(tmp_path / "bench")
-    register_tiny(home.layout.root, tmp_path / "model")
+    register_tiny(home.layout.root)
     return home
 
 

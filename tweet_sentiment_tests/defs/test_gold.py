@@ -9,10 +9,11 @@ import pandas as pd
 from dagster._core.definitions.data_version import StaleStatus
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
-from tweet_sentiment.local import gold as gold_steps
+from tweet_sentiment.commands import gold_steps
 from tweet_sentiment.defs.bronze import bronze
 from tweet_sentiment.defs.evaluation import sentiment_batch_metrics
-from tweet_sentiment.defs.gold import GOLD, gold_predictions, gold_profile, predictions_check
+from tweet_sentiment.defs.asset_keys import GOLD
+from tweet_sentiment.defs.gold import gold_predictions, gold_profile, predictions_check
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.production_model import (observed_version, production_model, production_model_sensor,
                                                    report_production_model)
@@ -39,7 +40,7 @@ def _stale(assets: list, instance: dg.DagsterInstance, key: str) -> StaleStatus:
 
 def test_gold_scores_each_text_once_and_rescoring_follows_production(resources, instance, home, source_dir, spark,
                                                                      tmp_path):
-    assert register_tiny(home, tmp_path / "m1", seed=0) == "1"
+    assert register_tiny(home, seed=0) == "1"
     resources = with_registry(resources, home)
     registry: MlflowRegistry = resources["mlflow_registry"]
     (source_dir / "t.json").write_text("\n".join(LINES) + "\n")
@@ -76,7 +77,7 @@ def test_gold_scores_each_text_once_and_rescoring_follows_production(resources, 
     assert first_tick.get_num_requested(GOLD) == 0
 
     # production moves to a new version: gold shows stale and its automation condition asks for a re-score.
-    assert register_tiny(home, tmp_path / "m2", bias=[4.0, 0.0, 0.0]) == "2"
+    assert register_tiny(home, bias=[4.0, 0.0, 0.0]) == "2"
     assert report_production_model(instance, registry).version == "2"
     assert _stale(assets, instance, key) == StaleStatus.STALE
     tick = dg.evaluate_automation_conditions(defs, instance, asset_selection=dg.AssetSelection.assets(GOLD),
@@ -119,7 +120,7 @@ def test_warm_workers_score_a_second_run_without_loading_the_model_again(resourc
 
     from tweet_sentiment.defs.resources import DeltaSparkResource
 
-    register_tiny(home, tmp_path / "m1", seed=3)
+    register_tiny(home, seed=3)
     # A session of its own, so that only this test's scoring runs in its Python workers.
     session = DeltaSparkResource(remote=f"{engine_url.split(';')[0]};session_id={uuid.uuid4()}")
     resources = with_registry({**resources, "pyspark": session}, home)

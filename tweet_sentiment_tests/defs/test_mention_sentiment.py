@@ -4,11 +4,14 @@ import dagster as dg
 
 from tweet_sentiment.defs.automation import aggregates_behind
 from tweet_sentiment.defs.gold import gold_predictions
-from tweet_sentiment.defs.mention_sentiment import PARTIALS, mention_sentiment, mention_sentiment_partials
+from tweet_sentiment.defs.asset_keys import PARTIALS
+from tweet_sentiment.defs.mention_sentiment import mention_sentiment, mention_sentiment_partials
 from tweet_sentiment.defs.production_model import production_model
 from tweet_sentiment.defs.silver import silver
+from tweet_sentiment.lakehouse.delta_io_manager import READ_FROM_KEY
 from tweet_sentiment.settings import HomeLayout
-from tweet_sentiment_tests.gold_helpers import gold_row, materialization_metadata, with_registry, write_gold
+from tweet_sentiment_tests.gold_helpers import (gold_row, loaded_input_metadata, materialization_metadata,
+                                                 with_registry, write_gold)
 from tweet_sentiment_tests.helpers import read_table
 
 UPSTREAM = [production_model, *silver.to_source_assets()]  # gold's inputs, so that gold can be loaded
@@ -57,7 +60,7 @@ def test_aggregate_over_batches_and_reprocessed_batch(resources, instance, home,
 
 def _gold_in_run(rows: list[tuple]) -> dg.AssetsDefinition:
     """A stand-in for gold that writes `rows` as the batch's gold, cached, as the real gold step does."""
-    from tweet_sentiment.defs.gold import GOLD
+    from tweet_sentiment.defs.asset_keys import GOLD
     from tweet_sentiment.defs.partitions import batches
     from tweet_sentiment.defs.resources import DeltaSparkResource
     from tweet_sentiment_tests.gold_helpers import gold_frame
@@ -76,13 +79,15 @@ def test_partials_in_the_run_that_wrote_gold_use_its_frame_and_equal_a_delta_rea
     instance.add_dynamic_partitions("batches", ["b1"])
     with_gold = dg.materialize([_gold_in_run(rows), mention_sentiment_partials], partition_key="b1",
                                instance=instance, resources=resources)
-    in_run = materialization_metadata(with_gold, "mention_sentiment_partials")
+    in_run = {**materialization_metadata(with_gold, "mention_sentiment_partials"),
+              **loaded_input_metadata(with_gold, "mention_sentiment_partials")}
     handed = sorted(read_table(spark, home, "mention_sentiment_partials").drop("ingest_date").collect())
 
     alone = dg.materialize(ASSETS, selection=[mention_sentiment_partials], partition_key="b1", instance=instance,
                            resources=resources)
-    from_delta = materialization_metadata(alone, "mention_sentiment_partials")
-    assert (in_run["gold_read_from"], from_delta["gold_read_from"]) == ("this run's write", "Delta")
+    from_delta = {**materialization_metadata(alone, "mention_sentiment_partials"),
+                  **loaded_input_metadata(alone, "mention_sentiment_partials")}
+    assert (in_run[READ_FROM_KEY], from_delta[READ_FROM_KEY]) == ("this run's write", "Delta")
     assert in_run["gold_version"] == from_delta["gold_version"]  # no commit to gold in between
     assert sorted(read_table(spark, home, "mention_sentiment_partials").drop("ingest_date").collect()) == handed
     assert len(handed) == 2

@@ -109,3 +109,16 @@ def test_a_tick_over_ten_thousand_files_completes(instance, home, source_dir):
     first = _tick(instance, home, source_dir, max_files=500)
     assert len(first.run_requests) == 20 and first.cursor == '{"pending": {}}'
     assert _tick(instance, home, source_dir, first.cursor, max_files=500).run_requests == []
+
+
+def test_a_link_to_a_file_outside_the_source_folder_is_skipped_and_said(instance, home, source_dir, tmp_path):
+    secret = tmp_path / "outside" / "passwd.json"
+    secret.parent.mkdir()
+    secret.write_text('{"text": "root:x:0:0"}\n')
+    (source_dir / "passwd.json").symlink_to(secret)
+
+    first = _tick(instance, home, source_dir)
+    second = _tick(instance, home, source_dir, first.cursor)
+    assert first.run_requests == [] and second.run_requests == []
+    assert "1 links leading outside it skipped" in second.skip_reason.skip_message
+    assert Manifest(HomeLayout.resolve(home).manifest).known_files() == {}

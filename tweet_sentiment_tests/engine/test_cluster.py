@@ -25,7 +25,8 @@ from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.production_model import production_model
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.defs.silver import silver
-from tweet_sentiment.engine.server import answers, start_engine, stop_engine
+from tweet_sentiment.engine.server import start_engine, stop_engine
+from tweet_sentiment.engine.state import answers
 from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
 from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment.processes import free_port, stop_tree
@@ -89,9 +90,9 @@ def standalone_cluster(work: Path) -> Iterator[tuple[str, int]]:
             stop_tree(process, grace_s=10)
 
 
-def _pipeline(home: Path, source: Path, remote: str, model: Path) -> None:
+def _pipeline(home: Path, source: Path, remote: str) -> None:
     """Every layer of every batch of `source`, then the aggregate, on the engine at `remote`."""
-    register_tiny(home, model, seed=5)
+    register_tiny(home, seed=5)
     spark = DeltaSparkResource(remote=remote)
     resources = {"tweet_home": TweetSentimentHome(home=str(home), source=str(source)), "pyspark": spark,
                  "delta_io_manager": DeltaSparkIOManager.for_home(spark, str(home)),
@@ -110,13 +111,13 @@ def test_the_pipeline_on_a_standalone_cluster_equals_the_local_engine(tmp_path, 
     write_source_files(source, tweets=120, files=2, seed=41)
     with (source / "bad.json").open("w") as handle:
         handle.write('{"text": "@bob no date", "date": "soon"}\n{not json\n')
-    _pipeline(tmp_path / "local", source, engine_url, tmp_path / "model-local")
+    _pipeline(tmp_path / "local", source, engine_url)
 
     with standalone_cluster(tmp_path / "cluster") as (master, web):
         layout = HomeLayout.resolve(tmp_path / "on-cluster")
-        state = start_engine(layout, master=master, watch_pid=os.getpid())
+        state = start_engine(layout, master=master, watch_pid=os.getpid(), idle_minutes=0)
         try:
-            _pipeline(layout.root, source, state.url, tmp_path / "model-cluster")
+            _pipeline(layout.root, source, state.url)
             (app,) = [a for a in _master_json(web)["activeapps"] if a["name"] == "tweet_sentiment-engine"]
             assert app["cores"] == 1  # the engine's work ran on the worker's one core
             for name, ignored in TABLES.items():

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from tweet_sentiment.cli import main
 from tweet_sentiment.engine.keep_warm import PING_ROWS, ping
-from tweet_sentiment.engine.server import EngineState, engine_dir, read_state
+from tweet_sentiment.engine.state import EngineState, engine_dir, read_state
 from tweet_sentiment.settings import HomeLayout
 
 
@@ -72,3 +72,22 @@ def test_status_of_a_home_without_an_engine_says_how_to_start_one(tmp_path, monk
     result = CliRunner().invoke(main, ["engine", "status", "--home", str(tmp_path / "home")])
     assert result.exit_code == 1
     assert "not running" in result.output and "engine start" in result.output
+
+
+def test_an_engine_stops_itself_when_its_home_is_deleted(tmp_path):
+    import shutil
+
+    from tweet_sentiment.engine.server import start_engine
+
+    layout = HomeLayout.resolve(tmp_path / "home")
+    state = start_engine(layout, master="local[1]", keep_warm=False, idle_minutes=0)
+    try:
+        group = [state.pid] + [c.pid for c in psutil.Process(state.pid).children(recursive=True)]
+        assert any("java" in psutil.Process(p).name() for p in group)
+        shutil.rmtree(layout.root)  # `rm -rf` of the home: nothing else would ever stop this engine
+        assert _wait_gone(group, timeout_s=60)
+    finally:
+        try:
+            os.killpg(state.pid, 9)  # whatever is left of the group, if the test failed
+        except ProcessLookupError:
+            pass

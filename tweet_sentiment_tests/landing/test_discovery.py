@@ -141,3 +141,39 @@ def test_a_modified_file_is_reported_once_and_allow_overwrites_takes_it(tmp_path
     taken = discover(manifest, source, None, DiscoveryLimits(), now_ns=NOW + 10 * SECOND, allow_overwrites=True)
     (new,) = taken.registration.batches
     assert new.files[0].size == 31 and taken.registration.revised_batches == [old.key]
+
+
+def test_links_that_lead_outside_the_source_folder_are_skipped_and_reported(tmp_path):
+    source, outside = tmp_path / "src", tmp_path / "elsewhere"
+    (source / "sub").mkdir(parents=True)
+    outside.mkdir()
+    _write(outside / "secret.json", '{"text": "not for ingestion"}\n', mtime_ns=NOW - 10 * SECOND)
+    _write(source / "sub" / "real.json", '{"text": "a tweet"}\n', mtime_ns=NOW - 10 * SECOND)
+    (source / "passwd.json").symlink_to(outside / "secret.json")
+    (source / "inside.json").symlink_to(source / "sub" / "real.json")  # a link within the folder is a file of it
+    (source / "linked-folder").symlink_to(outside, target_is_directory=True)  # folders are never entered
+
+    found = discover(Manifest(tmp_path / "m.sqlite"), source, None, DiscoveryLimits(), now_ns=NOW)
+    registered = sorted(f.path for b in found.registration.batches for f in b.files)
+    assert found.outside_links == [str(source / "passwd.json")]
+    assert discovery.outside_links_in(found.cursor()) == [str(source / "passwd.json")]
+    # inside.json has the content of sub/real.json: the manifest takes one of the two, the other is a duplicate.
+    assert registered == [str(source / "inside.json")] and len(found.registration.duplicates) == 1
+
+    allowed = discover(Manifest(tmp_path / "m2.sqlite"), source, None, DiscoveryLimits(), now_ns=NOW,
+                       allow_outside_links=True)
+    assert allowed.outside_links == []
+    assert str(source / "passwd.json") in {f.path for b in allowed.registration.batches for f in b.files}
+
+
+def test_link_loops_and_dangling_links_are_skipped(tmp_path):
+    source = tmp_path / "src"
+    (source / "sub").mkdir(parents=True)
+    _write(source / "ok.json", '{"text": "x"}\n', mtime_ns=NOW - 10 * SECOND)
+    (source / "loop.json").symlink_to(source / "loop.json")
+    (source / "a.json").symlink_to(source / "b.json")
+    (source / "b.json").symlink_to(source / "a.json")
+    (source / "gone.json").symlink_to(source / "missing.json")
+    (source / "sub" / "up").symlink_to(source, target_is_directory=True)  # a folder loop
+
+    assert [f.path for f in discovery.scan_source(source)] == [str(source / "ok.json")]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tweet_sentiment.model.benchmark import predict_benchmark
 from tweet_sentiment.model.registry import register_source
-from tweet_sentiment_tests.model.conftest import build_tiny_model
+from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 
 def test_predict_benchmark_scores_every_row_on_each_path(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from tweet_sentiment.model.delta import (
     named_weights,
     save_delta,
 )
-from tweet_sentiment_tests.model.conftest import build_tiny_model
+from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 TEXTS = ["i love this best day ever", "the update at the meeting was awful", "bad", "@user it 's great !"]
 

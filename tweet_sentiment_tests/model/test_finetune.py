@@ -11,7 +11,7 @@ from tweet_sentiment.model.classifier import forward_logits
 from tweet_sentiment.model.delta import DELTA_FILE, compress, expand, load_named_weights
 from tweet_sentiment.model.sources import ASSEMBLY_FILE, assemble_builtin, base_classifier
 from tweet_sentiment.model.train import TrainConfig, train
-from tweet_sentiment_tests.model.conftest import build_tiny_model
+from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 
 def test_layer_decay_lowers_the_rate_per_layer_and_skips_frozen(tmp_path: Path) -> None:

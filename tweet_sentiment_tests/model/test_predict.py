@@ -12,7 +12,7 @@ from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.normalize import normalize_tweet
 from tweet_sentiment.model.predict import InputError, count_rows, predict_file
 from tweet_sentiment.model.sources import load_source
-from tweet_sentiment_tests.model.conftest import build_tiny_model
+from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 TEXTS = ["the update at the meeting was awful , terrible , sad and bad", "i love this", "", "worst day ever !",
          "@user http it 's the best , great , happy day ever at the meeting", "sad", "good good good", "hate it"]

@@ -6,7 +6,7 @@ import pytest
 
 from tweet_sentiment.model import production
 from tweet_sentiment.model.registry import register_source
-from tweet_sentiment_tests.model.conftest import build_tiny_model
+from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 
 def test_local_copy_is_downloaded_once_per_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from mlflow import MlflowClient
 from tweet_sentiment.model.contract import SIGNATURE
 from tweet_sentiment.model.registry import (ALIAS, HASH_TAG, MODEL_NAME, load_production_model, register_source,
                                             tracking_uri_for)
-from tweet_sentiment_tests.model.conftest import build_tiny_model
+from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 
 def test_register_reuses_identical_and_moves_alias(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from tweet_sentiment.model.classifier import SentimentClassifier, label_columns
 from tweet_sentiment.model.scoring import predict_proba, score_texts
 from tweet_sentiment.model.sources import ModelSourceError, load_hub, load_source
-from tweet_sentiment_tests.model.conftest import build_tiny_model
+from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 
 def test_label_columns_maps_any_order_onto_neg_neu_pos() -> None:

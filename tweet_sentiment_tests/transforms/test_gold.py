@@ -1,8 +1,5 @@
 from datetime import datetime
 
-import pandas as pd
-
-from tweet_sentiment.lakehouse import inference
 from tweet_sentiment.transforms.gold import GOLD_COLUMNS, distinct_texts, predictions_of
 
 SILVER = [(datetime(2009, 4, 7, 5), "bob", "love it", "positive"),
@@ -25,26 +22,3 @@ def test_predictions_join_scores_back_with_ids_and_percent_scores(spark):
             for r in rows] == [("al", "POS", 91.23, 1, 1), ("bob", "POS", 91.23, 1, 1), ("cy", "NEU", 100.0, 0, -1),
                                ("bob", "NEG", 50.0, None, 0)]
     assert {(r.model_name, r.model_version) for r in rows} == {("HF_TWEET_SENTIMENT", "7")}
-
-
-class _CountingModel:
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"predicted_sentiment": ["POS"] * len(frame), "predicted_score": [0.9] * len(frame),
-                             "extra": 1})
-
-
-def test_model_is_loaded_once_per_worker_not_per_batch(monkeypatch, tmp_path):
-    loads = []
-    monkeypatch.setattr(inference.mlflow.pyfunc, "load_model", lambda path: loads.append(path) or _CountingModel())
-    monkeypatch.setattr(inference, "_MODELS", {})
-    batches = iter([pd.Series(["a", "b"]), pd.Series(["c"]), pd.Series(["d", "e", "f"])])
-
-    outputs = list(inference.score_batches(str(tmp_path / "v1"), 0, batches))
-    again = list(inference.score_batches(str(tmp_path / "v1"), 0, iter([pd.Series(["g"])])))
-    list(inference.score_batches(str(tmp_path / "v2"), 0, iter([pd.Series(["h"])])))
-
-    assert loads == [str(tmp_path / "v1"), str(tmp_path / "v2")]  # once per model folder, not per Arrow batch
-    assert [len(o) for o in outputs + again] == [2, 1, 3, 1]
-    assert list(outputs[0].columns) == ["predicted_sentiment", "predicted_score", "model_loads"]
-    # The load is counted once, on the first row of the first batch that paid it.
-    assert [o["model_loads"].tolist() for o in outputs + again] == [[1, 0], [0], [0, 0, 0], [0]]
