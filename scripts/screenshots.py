@@ -10,6 +10,7 @@ run yet, say) are reported and skipped.
 """
 
 import argparse
+import contextlib
 import io
 import json
 import sys
@@ -121,10 +122,9 @@ def take(shots: list[Shot], out: Path, chromium: str, width: int, height: int) -
             except PlaywrightTimeout:
                 print(f"skipped {shot.name}: {shot.ready_text!r} never appeared on {shot.url}", file=sys.stderr)
                 continue
-            try:  # the Dagster UI polls, so the network may never be idle for long: wait a little, not forever
+            # The Dagster UI polls, so the network may never be idle for long: wait a little, not forever.
+            with contextlib.suppress(PlaywrightTimeout):
                 page.wait_for_load_state("networkidle", timeout=5_000)
-            except PlaywrightTimeout:
-                pass
             if shot.scroll_to:
                 page.get_by_text(shot.scroll_to, exact=True).first.evaluate("e => e.scrollIntoView({block: 'start'})")
             if shot.click:

@@ -6,7 +6,7 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
 
 
 def bar_chart_png(title: str, items: list[tuple[str, int]], xlabel: str = "count") -> bytes:

@@ -6,12 +6,18 @@ from pathlib import Path
 
 import click
 
-from tweet_sentiment.settings import (ALLOW_OUTSIDE_LINKS_ENV_VAR, ALLOW_OVERWRITES_ENV_VAR, HOME_ENV_VAR,
-                                     SOURCE_ENV_VAR, HomeLayout)
+from tweet_sentiment.settings import (
+    ALLOW_OUTSIDE_LINKS_ENV_VAR,
+    ALLOW_OVERWRITES_ENV_VAR,
+    HOME_ENV_VAR,
+    SOURCE_ENV_VAR,
+    HomeLayout,
+)
 
 home_option = click.option(
     "--home", type=click.Path(file_okay=False, path_type=Path), envvar=HOME_ENV_VAR, default=None,
-    help=f"Folder for all state (lakehouse, manifest, MLflow, Dagster). Default: ${HOME_ENV_VAR} or ~/.tweet_sentiment.")
+    help=f"Folder for all state (lakehouse, manifest, MLflow, Dagster). Default: ${HOME_ENV_VAR} or "
+         "~/.tweet_sentiment.")
 source_option = click.option(
     "--source", type=click.Path(file_okay=False, path_type=Path), envvar=SOURCE_ENV_VAR, default=None,
     help=f"Folder the tweet files land in. Default: ${SOURCE_ENV_VAR} or <home>/source.")
@@ -89,9 +95,9 @@ def status(home: Path | None) -> None:
 @click.option("--port", type=int, default=3000, show_default=True)
 def dev(home: Path | None, source: Path | None, port: int) -> None:
     """Start the Dagster UI and daemon (`dagster dev`) on this home, with the sensor watching the source folder."""
-    from tweet_sentiment.instance import open_instance
     from tweet_sentiment.commands.gold_steps import ensure_production_model, registry_for
     from tweet_sentiment.commands.mlflow_ui import UI_URL_ENV_VAR
+    from tweet_sentiment.instance import open_instance
     from tweet_sentiment.runs import fail_orphaned_runs
 
     layout = HomeLayout.resolve(home)
@@ -136,11 +142,11 @@ def dev(home: Path | None, source: Path | None, port: int) -> None:
 
 
 def _register_subcommands() -> None:
-    from tweet_sentiment.commands.bench import bench
+    from tweet_sentiment.bench.cli import bench
     from tweet_sentiment.commands.engine import engine
     from tweet_sentiment.commands.maintain import maintain
-    from tweet_sentiment.commands.reset import reset
     from tweet_sentiment.commands.model import model
+    from tweet_sentiment.commands.reset import reset
 
     main.add_command(model)
     main.add_command(engine)

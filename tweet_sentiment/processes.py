@@ -1,5 +1,6 @@
 """Child processes the platform starts (servers, JVMs, `dagster dev`): stopped whole, never left behind."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -21,14 +22,10 @@ def stop_tree(process: subprocess.Popen, grace_s: float = 20.0) -> list[int]:
         tree = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
     except psutil.NoSuchProcess:
         tree = [process.pid]
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        pass
     leftovers = []
     for pid in tree:
         try:
@@ -39,10 +36,8 @@ def stop_tree(process: subprocess.Popen, grace_s: float = 20.0) -> list[int]:
         except psutil.TimeoutExpired:
             leftovers.append(child)
             child.kill()
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait()
     _wait_until_dead(leftovers)
     return [p.pid for p in leftovers]

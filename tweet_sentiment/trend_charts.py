@@ -7,10 +7,9 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
-
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from sklearn.metrics import ConfusionMatrixDisplay
 
 COMPACT_DPI = 72  # charts shown inline in a Dagster metadata table, whose value column is a few hundred pixels wide
 

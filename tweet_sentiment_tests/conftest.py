@@ -24,10 +24,11 @@ def no_process_left_behind(tmp_path_factory) -> Iterator[None]:
     or server of a test home names that home, under the session's temporary folder, in its command line."""
     yield
     base = str(tmp_path_factory.getbasetemp())
+    ours = {os.getpid(), *(p.pid for p in psutil.Process().parents())}  # this session and what started it
     deadline, left = time.monotonic() + 30, []
     while time.monotonic() < deadline:
         left = [p for p in psutil.process_iter(["pid", "cmdline"])
-                if p.info["cmdline"] and any(base in part for part in p.info["cmdline"]) and p.pid != os.getpid()]
+                if p.info["cmdline"] and any(base in part for part in p.info["cmdline"]) and p.pid not in ours]
         if not left:
             return
         time.sleep(0.5)

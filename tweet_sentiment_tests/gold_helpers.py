@@ -11,7 +11,7 @@ from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.lakehouse.table_layout import INGEST_DATE
 from tweet_sentiment.settings import HomeLayout
-from tweet_sentiment_tests.model_store import LABEL_IDS, register_tiny_model
+from tweet_sentiment_tests.model_store import register_tiny_model
 
 GOLD_DDL = ("timestamp timestamp, mention string, cleaned_text string, sentiment string, predicted_score double, "
             "predicted_sentiment string, sentiment_id int, predicted_sentiment_id int, model_name string, "

@@ -26,15 +26,15 @@ def _open_home(args: tuple) -> str:
 @pytest.mark.slow
 def test_processes_opening_a_new_home_together_create_its_stores_once(tmp_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
-    for attempt in range(3):
-        home = tmp_path / f"home-{attempt}"
-        with context.Manager() as sync:
-            barrier = sync.Barrier(3)
-            with context.Pool(3) as pool:
-                locations = pool.map(_open_home, [(home, barrier)] * 3)
-                pool.close()
-                pool.join()  # the workers exit on their own; the with-block's terminate() would rely on SIGTERM
-        assert len(set(locations)) == 1
-        # Nothing points into the working directory: MLflow's Default experiment too lives under the home.
-        assert all(location.startswith(str(home.resolve() / "mlflow" / "artifacts"))
-                   for location in locations[0].split(","))
+    # Three processes, each opening three new homes at the barrier's signal (one process per task: each blocks at
+    # the barrier until all three arrive). The libraries are imported once; the race is for each new home's stores.
+    with context.Manager() as sync, context.Pool(3) as pool:
+        for attempt in range(3):
+            home = tmp_path / f"home-{attempt}"
+            locations = pool.map(_open_home, [(home, sync.Barrier(3))] * 3, chunksize=1)
+            assert len(set(locations)) == 1
+            # Nothing points into the working directory: MLflow's Default experiment too lives under the home.
+            assert all(location.startswith(str(home.resolve() / "mlflow" / "artifacts"))
+                       for location in locations[0].split(","))
+        pool.close()
+        pool.join()  # the workers exit on their own; the with-block's terminate() would rely on SIGTERM

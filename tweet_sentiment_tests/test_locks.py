@@ -28,9 +28,9 @@ def test_a_lock_held_by_another_process_is_refused_or_waited_for_and_freed_by_it
     holder = _holder(path)
     try:
         assert is_locked(path)["what"] == "test holder"
-        with pytest.raises(LockHeldError, match=f"pid {holder.pid} \\(test holder"):
-            with file_lock(path, what="second", wait=False):
-                pass
+        with (pytest.raises(LockHeldError, match=f"pid {holder.pid} \\(test holder"),
+              file_lock(path, what="second", wait=False)):
+            pass
         waits = []
         os.kill(holder.pid, signal.SIGKILL)  # killed with the lock held: the OS releases it
         with file_lock(path, what="second", on_wait=waits.append):

@@ -11,7 +11,6 @@ from tweet_sentiment.run_launcher import LAUNCHER_TAG, WARM, same_python
 from tweet_sentiment.runs import PID_TAG
 
 
-
 class ReportTo(dg.Config):
     # Not an environment variable: the warm server keeps the environment it started with, as a code server does.
     path: str

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,9 @@ import dagster as dg
 import pyarrow.parquet as pq
 from dagster._core.scheduler.instigation import InstigatorType
 
+from tweet_sentiment.lakehouse.table_layout import single_value
 from tweet_sentiment.lakehouse.table_names import GOLD_TABLE, TOTALS_TABLE
 from tweet_sentiment.landing.generate import write_source_files
-from tweet_sentiment.lakehouse.table_layout import single_value
 from tweet_sentiment.processes import free_port, stop_tree
 from tweet_sentiment.settings import HomeLayout
 
@@ -52,7 +53,7 @@ class Milestone:
 def breakdown(milestones: list[Milestone]) -> dict[str, float]:
     """Seconds between consecutive milestones, in time order, keyed `<from> -> <to>`; they sum to the span."""
     ordered = sorted(milestones, key=lambda m: m.timestamp)
-    return {f"{a.name} -> {b.name}": round(b.timestamp - a.timestamp, 3) for a, b in zip(ordered, ordered[1:])}
+    return {f"{a.name} -> {b.name}": round(b.timestamp - a.timestamp, 3) for a, b in pairwise(ordered)}
 
 
 @dataclass
@@ -397,10 +398,10 @@ def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
     time how long until mention_sentiment reflects each: the first with no engine running (the run starts it), then
     with the engine warm. `freshness_seconds` is the first warm case, `warm_median_freshness_seconds` the median of
     the warm ones; each case has its phases and raw timestamps."""
+    from tweet_sentiment.commands.gold_steps import ensure_production_model, registry_for
     from tweet_sentiment.engine.client import REMOTE_ENV_VAR
     from tweet_sentiment.engine.server import stop_engine
     from tweet_sentiment.engine.state import read_state
-    from tweet_sentiment.commands.gold_steps import ensure_production_model, registry_for
 
     workdir.mkdir(parents=True, exist_ok=True)
     layout = HomeLayout(Path(tempfile.mkdtemp(prefix="freshness-", dir=workdir)).resolve())
@@ -421,8 +422,8 @@ def bench_freshness(workdir: Path, tweets: int = 1000, timeout_s: float = 600.0,
             started = time.time()
             wait_until(lambda: _webserver_up(port), deadline, "the webserver", process, log_path)
             for name in (SOURCE_SENSOR, AUTOMATION_SENSOR):
-                wait_until(lambda: bool(sensor_ticks(instance, name)), deadline, f"a first tick of {name}", process,
-                           log_path)
+                wait_until(lambda name=name: bool(sensor_ticks(instance, name)), deadline, f"a first tick of {name}",
+                           process, log_path)
             result["setup_dagster_dev_s"] = round(time.time() - started, 3)
             for count, landing in enumerate(landings, start=1):
                 time.sleep(landing.wait_s)

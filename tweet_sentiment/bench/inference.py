@@ -4,7 +4,6 @@ import os
 import statistics
 from typing import Any
 
-import dagster as dg
 import torch
 from pyspark.sql import functions as F
 from transformers import pipeline
@@ -13,9 +12,9 @@ from tweet_sentiment.bench.timing import ratio, timed_each
 from tweet_sentiment.bench.workspace import BenchHome
 from tweet_sentiment.defs.asset_keys import BRONZE, BRONZE_QUARANTINE, GOLD, SILVER, SILVER_QUARANTINE
 from tweet_sentiment.lakehouse.table_names import SILVER_TABLE
-from tweet_sentiment.model.spark_scoring import local_model_path
 from tweet_sentiment.model.benchmark import bare_forward
 from tweet_sentiment.model.sources import LoadedSource
+from tweet_sentiment.model.spark_scoring import local_model_path
 
 INGESTION_ASSETS = [BRONZE, BRONZE_QUARANTINE, SILVER, SILVER_QUARANTINE]
 BATCH_SIZE = 64

@@ -13,9 +13,9 @@ from tweet_sentiment.bench.timing import ratio, timed
 from tweet_sentiment.defs.bronze import bronze
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.defs.silver import silver
+from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
 from tweet_sentiment.landing.discovery import DiscoveryLimits, discover
 from tweet_sentiment.landing.generate import write_source_files
-from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
 from tweet_sentiment.landing.manifest import Manifest
 from tweet_sentiment.settings import HomeLayout
 

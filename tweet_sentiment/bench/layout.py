@@ -79,7 +79,10 @@ def measure(spark: SparkSession, root: Path, layout: str, batches: int, rows_per
     _write(history, path, partition_by, "overwrite", max_records=rows_per_batch)
     result: dict[str, Any] = {"layout": layout, "batches": batches, "rows_per_batch": rows_per_batch,
                               "history_write_s": round(time.perf_counter() - started, 1)}
-    table = lambda: spark.read.format("delta").load(str(path))
+
+    def table() -> DataFrame:
+        return spark.read.format("delta").load(str(path))
+
     target = batch_key(F.lit(batches // 2))
     target_value = f"b{batches // 2:06d}"
     next_batch = [batches]

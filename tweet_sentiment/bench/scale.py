@@ -5,8 +5,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import dagster as dg
-
 from tweet_sentiment.bench.inference import INGESTION_ASSETS
 from tweet_sentiment.bench.memory_breakdown import PeakMemorySampler
 from tweet_sentiment.bench.workspace import BenchHome

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from tweet_sentiment.commands.cli_runs import execute_from_cli
 from tweet_sentiment.defs.sensors import BATCH_TAG, RUN_KEY_TAG
 from tweet_sentiment.landing.discovery import outside_links_in, parse_cursor
 from tweet_sentiment.landing.manifest import Batch, Duplicate, Manifest, Modified
-from tweet_sentiment.commands.cli_runs import execute_from_cli
 from tweet_sentiment.locks import describe_holder, is_locked, lock_path
 from tweet_sentiment.settings import HomeLayout
 

@@ -11,15 +11,15 @@ import dagster as dg
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from tweet_sentiment.commands.batches import first_error
+from tweet_sentiment.commands.cli_runs import execute_from_cli
 from tweet_sentiment.defs.asset_keys import BATCH_METRICS, GOLD
 from tweet_sentiment.defs.model import MlflowRegistry, report_cli_registration
 from tweet_sentiment.defs.production_model import report_production_model
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.table_names import GOLD_TABLE, TOTALS_TABLE
-from tweet_sentiment.model.spark_scoring import ModelRef
-from tweet_sentiment.commands.batches import first_error
-from tweet_sentiment.commands.cli_runs import execute_from_cli
 from tweet_sentiment.model.registry import TRACKING_ENV_VAR, register_source
+from tweet_sentiment.model.spark_scoring import ModelRef
 from tweet_sentiment.settings import HomeLayout
 
 log = logging.getLogger(__name__)

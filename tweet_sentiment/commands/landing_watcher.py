@@ -16,13 +16,13 @@ from urllib.parse import urlparse
 
 import dagster as dg
 
+from tweet_sentiment.commands.cli_runs import LAUNCHED_BY_TAG
 from tweet_sentiment.defs.bronze import modified_files_evaluation
 from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.resources import TweetSentimentHome, allow_overwrites_from_env
 from tweet_sentiment.defs.sensors import BATCH_TAG, CLAIM_STALE_S, RUN_KEY_TAG, has_run
 from tweet_sentiment.landing.discovery import DiscoveryLimits, discover
 from tweet_sentiment.landing.manifest import Batch
-from tweet_sentiment.commands.cli_runs import LAUNCHED_BY_TAG
 from tweet_sentiment.settings import HomeLayout
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def launch_finished(home: TweetSentimentHome, instance: dg.DagsterInstance, fini
         instance.add_dynamic_partitions(batches.name, [batch.key])
         try:
             submit(batch)
-        except Exception:  # noqa: BLE001  (the webserver not up yet, a restart: the sensor's next tick takes it)
+        except Exception:
             manifest.release_claim(batch.revision_run_key, REQUESTER)
             log.exception(f"could not submit the run of batch {batch.key}; the sensor will request it")
             continue

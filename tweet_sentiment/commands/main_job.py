@@ -6,15 +6,15 @@ from pathlib import Path
 
 import dagster as dg
 
+from tweet_sentiment.commands import batches as local_batches
+from tweet_sentiment.commands import gold_steps as local_gold
+from tweet_sentiment.commands.home import load
+from tweet_sentiment.commands.summary import console, print_aggregates, print_engine_note, print_look, print_summary
 from tweet_sentiment.defs.automation import aggregates_behind
 from tweet_sentiment.engine.state import EngineStoppedError
 from tweet_sentiment.lakehouse.table_names import GOLD_TABLE
 from tweet_sentiment.landing.discovery import scan_source
 from tweet_sentiment.locks import file_lock, lock_path
-from tweet_sentiment.commands import batches as local_batches
-from tweet_sentiment.commands import gold_steps as local_gold
-from tweet_sentiment.commands.home import load
-from tweet_sentiment.commands.summary import console, print_aggregates, print_engine_note, print_look, print_summary
 from tweet_sentiment.settings import HomeLayout
 
 

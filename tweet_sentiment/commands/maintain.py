@@ -21,9 +21,9 @@ def _size(n: int) -> str:
 
 def run_maintenance(layout: HomeLayout, vacuum_hours: float) -> list[dict]:
     """Run the maintenance job on this home; its per-table rows. Raises with the job's error when it fails."""
-    from tweet_sentiment.instance import open_instance
     from tweet_sentiment.commands.batches import QUIET_LOGGING, first_error
     from tweet_sentiment.commands.cli_runs import execute_from_cli
+    from tweet_sentiment.instance import open_instance
     from tweet_sentiment.runs import fail_orphaned_runs
 
     instance = open_instance(layout)
@@ -54,8 +54,8 @@ def print_reports(rows: list[dict]) -> None:
         if r.get("migrated"):
             console.print(f"{r['table']}: rewritten by ingest date (docs/layout.md), rows unchanged")
         if r.get("repaired"):
-            console.print(f"{r['table']}: column(s) {r['repaired']} rewritten as plain strings, readable by every Delta "
-                          "reader (delta-rs, polars, DuckDB), rows unchanged")
+            console.print(f"{r['table']}: column(s) {r['repaired']} rewritten as plain strings, readable by every "
+                          "Delta reader (delta-rs, polars, DuckDB), rows unchanged")
 
 
 @click.command()

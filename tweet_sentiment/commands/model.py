@@ -12,7 +12,8 @@ TRACKING_ENV_VAR = "TWEET_SENTIMENT_MLFLOW_URI"  # same as tweet_sentiment.model
 
 home_option = click.option(
     "--home", type=click.Path(file_okay=False, path_type=Path), envvar=HOME_ENV_VAR, default=None,
-    help=f"Folder for all state (lakehouse, manifest, MLflow, Dagster). Default: ${HOME_ENV_VAR} or ~/.tweet_sentiment.")
+    help=f"Folder for all state (lakehouse, manifest, MLflow, Dagster). Default: ${HOME_ENV_VAR} or "
+         "~/.tweet_sentiment.")
 tracking_option = click.option(
     "--tracking-uri", default=None, envvar=TRACKING_ENV_VAR,
     help="MLflow tracking server; default: sqlite store under <home>/mlflow.")
@@ -67,8 +68,8 @@ def train(home: Path | None, data_dir: Path, out_dir: Path | None, method: str, 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from tweet_sentiment.model.sources import BUILTIN_DIR
-    from tweet_sentiment.model.training_setup import TrainConfig
     from tweet_sentiment.model.train import train as run_training
+    from tweet_sentiment.model.training_setup import TrainConfig
 
     default_rate = 8e-5 if method == "full" else 8e-4
     config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate or default_rate,

@@ -18,8 +18,8 @@ from tweet_sentiment.settings import HOME_ENV_VAR, SOURCE_ENV_VAR, HomeLayout
 def reset(home: Path | None, source: Path | None, keep_models: bool, yes: bool) -> None:
     """Clear the previous runs: lakehouse, manifest, sensor cursors, batch partitions and runs; `run` then starts
     afresh from the source folder."""
-    from tweet_sentiment.instance import open_instance
     from tweet_sentiment.home_reset import ResetRefusedError, execute_reset, plan_reset
+    from tweet_sentiment.instance import open_instance
     from tweet_sentiment.runs import fail_orphaned_runs
 
     layout = HomeLayout.resolve(home)

@@ -23,7 +23,7 @@ QUIET_ENV = {
 def log_file(logs: Path, command: str) -> Path:
     """`<logs>/<command>-<UTC time>.log`, its folder created."""
     logs.mkdir(parents=True, exist_ok=True)
-    return logs / f"{command}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}.log"
+    return logs / f"{command}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.log"
 
 
 @contextmanager

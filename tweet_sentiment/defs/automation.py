@@ -4,10 +4,10 @@ aggregates healed when they are behind gold, and runs whose process died marked 
 import dagster as dg
 
 from tweet_sentiment.defs.asset_keys import EVALUATION, MENTIONS
-from tweet_sentiment.lakehouse.table_names import GOLD_TABLE
 from tweet_sentiment.defs.jobs import gold_aggregates
 from tweet_sentiment.defs.resources import TweetSentimentHome
 from tweet_sentiment.lakehouse.delta_log import latest_version
+from tweet_sentiment.lakehouse.table_names import GOLD_TABLE
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY
 from tweet_sentiment.runs import fail_orphaned_runs
 from tweet_sentiment.settings import HomeLayout

@@ -1,23 +1,36 @@
 """Bronze: the raw rows of a batch's source files, typed as strings, with lineage; bad lines quarantined."""
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.asset_keys import BRONZE, BRONZE_QUARANTINE
-from tweet_sentiment.lakehouse.table_names import BRONZE_TABLE
 from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.defs.quality import (
+    counts_table,
+    non_null_check,
+    quality_check_specs,
+    quarantine_rate_check,
+    rounded,
+    schema_check,
+    top_chart,
+    top_table,
+)
 from tweet_sentiment.defs.quarantine import layer_outs
-from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
-                                          quarantine_rate_check, rounded, schema_check, top_chart, top_table)
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
+from tweet_sentiment.lakehouse.delta_io_manager import ROWS_KEY
+from tweet_sentiment.lakehouse.table_names import BRONZE_TABLE
 from tweet_sentiment.landing.manifest import Modified
 from tweet_sentiment.landing.reader import DEFAULT_MAX_LINE_BYTES, read_registered
-from tweet_sentiment.lakehouse.delta_io_manager import ROWS_KEY
-from tweet_sentiment.transforms.bronze import (CORE_FIELDS, bronze_rows, parse_lines, quarantine_rows,
-                                               reasons_and_extra_fields)
+from tweet_sentiment.transforms.bronze import (
+    CORE_FIELDS,
+    bronze_rows,
+    parse_lines,
+    quarantine_rows,
+    reasons_and_extra_fields,
+)
 from tweet_sentiment.transforms.profiling import counts_and_top_values, null_conditions
 
 BRONZE_SCHEMA = {**{f: "string" for f in CORE_FIELDS}, "source_file": "string", "line_number": "bigint",
@@ -50,7 +63,7 @@ def bronze(context: dg.AssetExecutionContext, config: BronzeConfig, pyspark: Del
     manifest = tweet_home.manifest()
     batch = manifest.batch(context.partition_key)
     spark = pyspark.spark_session
-    ingested_at = F.lit(datetime.now(timezone.utc)).cast("timestamp")
+    ingested_at = F.lit(datetime.now(UTC)).cast("timestamp")
     lines = read_registered(batch.files, {f.path: manifest.copies_of(f) for f in batch.files}, config.max_line_bytes)
     parsed = parse_lines(spark.createDataFrame(lines)).persist()
     reasons, extra_fields = reasons_and_extra_fields(parsed)

@@ -1,7 +1,7 @@
 """Evaluation: given vs predicted sentiment per batch (a Delta table, for drift) and over all batches (MLflow runs)."""
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 
@@ -13,16 +13,15 @@ from tweet_sentiment.charts import png_markdown
 from tweet_sentiment.defs.asset_keys import BATCH_METRICS, GOLD
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.defs.quality import numeric_metadata, rounded
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.lakehouse.delta_log import latest_version
-from tweet_sentiment.defs.quality import numeric_metadata, rounded
-from tweet_sentiment.model.evaluation_runs import evaluation_experiment, evaluation_run_name, log_evaluation
 from tweet_sentiment.lakehouse.table_names import BATCH_METRICS_TABLE, GOLD_TABLE, SILVER_TABLE
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY, read_pinned, table_exists
+from tweet_sentiment.model.evaluation_runs import evaluation_experiment, evaluation_run_name, log_evaluation
 from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.registry import ui_artifact_url, ui_experiment_url, ui_model_version_url, ui_run_url
-from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, flat_metrics,
-                                                   summarize_gold)
+from tweet_sentiment.transforms.evaluation import agreement_drift, classification_metrics, flat_metrics, summarize_gold
 from tweet_sentiment.trend_charts import confusion_matrix_figure, figure_png, line_chart_png
 
 BATCH_METRICS_SCHEMA = (
@@ -54,7 +53,7 @@ def batch_metrics_row(gold: DataFrame, batch: str) -> dict:
         **{f"recall_{label.lower()}": (metrics["recall"][label] if metrics else None) for label in LABELS},
         **{f"share_{label.lower()}": summary.shares[label] for label in LABELS},
         "min_timestamp": summary.min_timestamp, "max_timestamp": summary.max_timestamp,
-        "model_versions": ",".join(summary.model_versions), "evaluated_at": datetime.now(timezone.utc),
+        "model_versions": ",".join(summary.model_versions), "evaluated_at": datetime.now(UTC),
     }
 
 
@@ -106,7 +105,8 @@ def sentiment_batch_metrics(context: dg.AssetExecutionContext, config: BatchMetr
 
 def _confusion_markdown(matrix: list[list[int]]) -> str:
     lines = ["| given \\ predicted | " + " | ".join(LABELS) + " |", "|---" * (len(LABELS) + 1) + "|"]
-    lines += [f"| {label} | " + " | ".join(str(v) for v in row) + " |" for label, row in zip(LABELS, matrix)]
+    lines += [f"| {label} | " + " | ".join(str(v) for v in row) + " |"
+              for label, row in zip(LABELS, matrix, strict=True)]
     return "\n".join(lines)
 
 

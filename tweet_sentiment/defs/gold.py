@@ -8,20 +8,19 @@ import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from tweet_sentiment.defs.asset_keys import GOLD, PRODUCTION_MODEL, SILVER
 from tweet_sentiment.defs.model import MlflowRegistry
 from tweet_sentiment.defs.partitions import batches
-from tweet_sentiment.defs.asset_keys import GOLD, PRODUCTION_MODEL, SILVER
 from tweet_sentiment.defs.production_model import production_ref
 from tweet_sentiment.defs.quality import counts_table, non_null_check, rounded, schema_check
 from tweet_sentiment.defs.resources import DeltaSparkResource
 from tweet_sentiment.engine.sessions import local_checkpoint
 from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY
-from tweet_sentiment.model.spark_scoring import (MODEL_LOADS, PANDAS_UDF, SCORERS, local_model_path, scorer,
-                                                 task_slots)
 from tweet_sentiment.lakehouse.table_layout import CHANGE_FEED
-from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.contract import PREDICTED_SCORE, PREDICTED_SENTIMENT
+from tweet_sentiment.model.labels import LABELS
 from tweet_sentiment.model.registry import ui_model_version_url
+from tweet_sentiment.model.spark_scoring import MODEL_LOADS, PANDAS_UDF, SCORERS, local_model_path, scorer, task_slots
 from tweet_sentiment.transforms.gold import GOLD_SCHEMA, distinct_texts, predictions_of
 
 KEY_COLUMNS = ["timestamp", "mention", "cleaned_text", "model_version"]

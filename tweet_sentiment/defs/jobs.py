@@ -5,7 +5,6 @@ import dagster as dg
 from tweet_sentiment.defs.asset_keys import PARTIALS
 from tweet_sentiment.defs.partitions import batches
 
-
 # Selected by group, so that definitions holding only some layers (as tests build) still resolve the jobs.
 BATCH_PIPELINE_ASSETS = dg.AssetSelection.groups("ingestion", "inference")
 

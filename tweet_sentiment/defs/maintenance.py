@@ -6,8 +6,8 @@ import time
 import dagster as dg
 
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
-from tweet_sentiment.lakehouse.maintenance import DEFAULT_RETENTION_HOURS, MaintenanceReport, maintain_lakehouse
 from tweet_sentiment.home_reset import IN_PROGRESS, execute_reset, plan_reset
+from tweet_sentiment.lakehouse.maintenance import DEFAULT_RETENTION_HOURS, MaintenanceReport, maintain_lakehouse
 
 
 def longest_run_hours(instance: dg.DagsterInstance, own_run_id: str | None = None) -> float:
@@ -80,7 +80,8 @@ def reset_home(context: dg.OpExecutionContext, config: ResetConfig, tweet_home: 
     for line in plan.lines():
         context.log.info(f"deleting {line}")
     execute_reset(layout, context.instance, plan, context.run_id)
-    return dg.Output(plan.lines(), metadata={"deleted": dg.MetadataValue.md("\n".join(f"- {l}" for l in plan.lines())),
+    deleted = "\n".join(f"- {line}" for line in plan.lines())
+    return dg.Output(plan.lines(), metadata={"deleted": dg.MetadataValue.md(deleted),
                                              "kept": dg.MetadataValue.md("\n".join(f"- {k}" for k in plan.kept))})
 
 

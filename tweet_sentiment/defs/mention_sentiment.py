@@ -11,9 +11,9 @@ from tweet_sentiment.defs.partitions import batches
 from tweet_sentiment.defs.quality import top_chart
 from tweet_sentiment.defs.resources import DeltaSparkResource, TweetSentimentHome
 from tweet_sentiment.lakehouse.delta_io_manager import TABLE_PROPERTIES_KEY
-from tweet_sentiment.lakehouse.table_layout import BATCH_COLUMN, CHANGE_FEED
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.lakehouse.mention_tables import update_mention_tables
+from tweet_sentiment.lakehouse.table_layout import BATCH_COLUMN, CHANGE_FEED
 from tweet_sentiment.lakehouse.table_names import DAILY_TABLE, TOTALS_TABLE
 from tweet_sentiment.lakehouse.tables import SOURCE_VERSION_KEY
 from tweet_sentiment.transforms.mention_aggregates import daily_trend, mention_day_partials

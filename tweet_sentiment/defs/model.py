@@ -7,8 +7,15 @@ import dagster as dg
 import mlflow.pyfunc
 
 from tweet_sentiment.defs.asset_keys import SENTIMENT_MODEL
-from tweet_sentiment.model.registry import (ALIAS, TRACKING_ENV_VAR, Registration, load_production_model,
-                                            register_source, ui_model_version_url, ui_run_url)
+from tweet_sentiment.model.registry import (
+    ALIAS,
+    TRACKING_ENV_VAR,
+    Registration,
+    load_production_model,
+    register_source,
+    ui_model_version_url,
+    ui_run_url,
+)
 
 REPORTED_BY_TAG = "tweet_sentiment/reported_by"
 
@@ -42,7 +49,7 @@ def _markdown_confusion(matrix: dict) -> str:
     labels = matrix["labels"]
     lines = ["| true \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(str(v) for v in row) + " |"
-              for label, row in zip(labels, matrix["rows_true_cols_predicted"])]
+              for label, row in zip(labels, matrix["rows_true_cols_predicted"], strict=True)]
     return "\n".join(lines)
 
 

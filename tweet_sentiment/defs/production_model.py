@@ -9,9 +9,8 @@ from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from tweet_sentiment.defs.asset_keys import PRODUCTION_MODEL
 from tweet_sentiment.defs.model import MlflowRegistry
-from tweet_sentiment.model.spark_scoring import ModelRef, production_model_ref
 from tweet_sentiment.model.registry import ui_model_version_url
-
+from tweet_sentiment.model.spark_scoring import ModelRef, production_model_ref
 
 
 def production_ref(registry: MlflowRegistry) -> ModelRef:

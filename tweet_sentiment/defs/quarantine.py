@@ -5,7 +5,6 @@ import dagster as dg
 from tweet_sentiment.lakehouse.table_names import QUARANTINE_TABLE
 
 
-
 def layer_outs(layer: str, table: str, table_description: str, quarantine_description: str) -> dict[str, dg.AssetOut]:
     """`<table>` partitioned by batch, and `<layer>_quarantine`: the rows of `quarantine` where layer = <layer>."""
     common = {"io_manager_key": "delta_io_manager", "group_name": "ingestion", "kinds": {"spark", "delta"}}

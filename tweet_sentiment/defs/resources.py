@@ -7,9 +7,9 @@ from typing import Any
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
-from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
 from tweet_sentiment.engine.client import engine_session
 from tweet_sentiment.engine.sessions import connect
+from tweet_sentiment.lakehouse.delta_io_manager import DeltaSparkIOManager
 from tweet_sentiment.landing.manifest import Manifest
 from tweet_sentiment.settings import ALLOW_OUTSIDE_LINKS_ENV_VAR, ALLOW_OVERWRITES_ENV_VAR, HomeLayout
 
@@ -45,7 +45,7 @@ class DeltaSparkResource(LazyPySparkResource):
     `tweet-sentiment engine`), or the server `remote` / $TWEET_SENTIMENT_SPARK_REMOTE names (a cluster's endpoint).
     Every run of a home joins the engine's one session, so runs share its warm Python workers."""
 
-    spark_config: dict[str, Any] = {}
+    spark_config: dict[str, Any] = {}  # noqa: RUF012 (a pydantic field: each resource gets its own copy)
     home: str | None = None
     remote: str | None = None
 

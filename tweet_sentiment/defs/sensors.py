@@ -37,7 +37,8 @@ def _report(context: dg.SensorEvaluationContext, found: Discovery) -> None:
     registration = found.registration
     for link in sorted(set(found.outside_links) - set(outside_links_in(context.cursor))):
         context.log.warning(f"skipped {link}: a link that leads outside the source folder (set allow_outside_links "
-                            "on the tweet_home resource, or TWEET_SENTIMENT_ALLOW_OUTSIDE_LINKS=1, to follow such links)")
+                            "on the tweet_home resource, or TWEET_SENTIMENT_ALLOW_OUTSIDE_LINKS=1, to follow such "
+                            "links)")
     for duplicate in registration.duplicates:
         context.log.warning(f"skipped {duplicate.file.path}: same content as {duplicate.duplicate_of}")
     for modified in registration.modified:

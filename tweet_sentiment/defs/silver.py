@@ -1,22 +1,29 @@
 """Silver: one row per @mention with a UTC timestamp and cleaned text; unparseable rows quarantined."""
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from tweet_sentiment.defs.asset_keys import BRONZE, SILVER, SILVER_QUARANTINE
-from tweet_sentiment.lakehouse.table_names import SILVER_TABLE
 from tweet_sentiment.defs.partitions import batches
+from tweet_sentiment.defs.quality import (
+    counts_table,
+    non_null_check,
+    quality_check_specs,
+    quarantine_rate_check,
+    rounded,
+    schema_check,
+    top_chart,
+    top_table,
+)
 from tweet_sentiment.defs.quarantine import layer_outs
-from tweet_sentiment.defs.quality import (counts_table, non_null_check, quality_check_specs,
-                                          quarantine_rate_check, rounded, schema_check, top_chart, top_table)
 from tweet_sentiment.lakehouse.delta_io_manager import ROWS_KEY
+from tweet_sentiment.lakehouse.table_names import SILVER_TABLE
 from tweet_sentiment.transforms.profiling import counts_and_top_values, null_conditions
-from tweet_sentiment.transforms.silver import (silver_mentions, silver_quarantine, validate_tweets,
-                                               validation_profile)
+from tweet_sentiment.transforms.silver import silver_mentions, silver_quarantine, validate_tweets, validation_profile
 
 SILVER_SCHEMA = {"timestamp": "timestamp", "mention": "string", "cleaned_text": "string", "sentiment": "string"}
 HANDLE_RULE = "^[a-z0-9_]{1,15}$"
@@ -51,7 +58,7 @@ def mention_format_check(bad: int) -> dg.AssetCheckResult:
 def silver(context: dg.AssetExecutionContext, config: SilverConfig,
            bronze_tweets: DataFrame) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Parse Twitter dates to UTC, explode mentions, clean the text; Spark built-ins only, no Python UDFs."""
-    rejected_at = F.lit(datetime.now(timezone.utc)).cast("timestamp")
+    rejected_at = F.lit(datetime.now(UTC)).cast("timestamp")
     validated = validate_tweets(bronze_tweets).persist()
     reasons, with_and_without = validation_profile(validated)
     tweets_in = sum(reasons.values())

@@ -36,7 +36,7 @@ def keep_warm(url: str, every_s: float = PING_EVERY_S) -> None:
         time.sleep(every_s)
         try:
             ping(connect(url))
-        except Exception:  # noqa: BLE001  (the engine busy starting or stopping: the next ping tries again)
+        except Exception:
             continue
 
 

@@ -6,6 +6,7 @@ log and session id in `<home>/engine/engine.json`. Every client of the home join
 that file), so they share the server's Python workers and the model those workers loaded.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -19,9 +20,21 @@ from pathlib import Path
 import psutil
 
 from tweet_sentiment.engine.idle import idle_minutes_from_env
-from tweet_sentiment.engine.state import (EngineError, EngineState, answers, engine_dir, is_running, keepers_dir,
-                                          read_state)
-from tweet_sentiment.engine.spark_config import delta_packages, delta_spark_config, remember_delta_jars, resolved_delta_jars
+from tweet_sentiment.engine.spark_config import (
+    delta_packages,
+    delta_spark_config,
+    remember_delta_jars,
+    resolved_delta_jars,
+)
+from tweet_sentiment.engine.state import (
+    EngineError,
+    EngineState,
+    answers,
+    engine_dir,
+    is_running,
+    keepers_dir,
+    read_state,
+)
 from tweet_sentiment.locks import file_lock
 from tweet_sentiment.processes import free_port, stop_tree
 from tweet_sentiment.settings import HomeLayout
@@ -57,7 +70,7 @@ def server_command(master: str, bind: str, port: int, ui_port: int, scratch: Pat
     for key, value in config.items():
         if key not in _CLIENT_SIDE:
             command += ["--conf", f"{key}={value}"]
-    return command + ["spark-internal"]
+    return [*command, "spark-internal"]
 
 
 def start_engine(layout: HomeLayout, master: str | None = None, port: int | None = None, bind: str = DEFAULT_BIND,
@@ -154,11 +167,7 @@ def _stop_pid(pid: int, grace_s: float) -> None:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    try:
+    with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
         psutil.Process(pid).wait(timeout=grace_s)
-    except (psutil.NoSuchProcess, psutil.TimeoutExpired):
-        pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

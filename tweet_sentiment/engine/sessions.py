@@ -34,7 +34,8 @@ class EngineRetryPolicy(DefaultPolicy):
 def engine_stopped_message(engine: EngineState) -> str:
     """One line: the engine stopped, where its log is, and what the next run does."""
     return (f"the Spark engine (pid {engine.pid}, port {engine.port}) stopped while this run was using it; its log: "
-            f"{engine.log}. The next `tweet-sentiment run` starts a new engine and redoes what this run left unfinished")
+            f"{engine.log}. The next `tweet-sentiment run` starts a new engine and redoes what this run left "
+            "unfinished")
 
 
 def connect(url: str, engine: EngineState | None = None) -> SparkSession:

@@ -130,7 +130,7 @@ class DeltaSparkIOManager(dg.ConfigurableIOManager):
         for frame, _ in written:
             try:
                 frame.unpersist()
-            except Exception as error:  # noqa: BLE001  (the engine went away: its cache went with it)
+            except Exception as error:
                 context.log.warning(f"could not release a cached frame: {str(error).splitlines()[0]}")
 
     def _write_partition(self, context: dg.OutputContext, writer: PartitionWriter, obj: DataFrame, path: Path,

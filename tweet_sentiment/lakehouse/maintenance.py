@@ -18,10 +18,15 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from tweet_sentiment.lakehouse.delta_log import LOG_DIR, latest_version
-from tweet_sentiment.lakehouse.table_layout import (BATCH_COLUMN, CHANGE_FEED, DEFAULT_LAYOUT, INGEST_DATE,
-                                                     ingest_date_of)
 from tweet_sentiment.lakehouse.interop import repair_collated_strings
 from tweet_sentiment.lakehouse.partition_writer import table_lock
+from tweet_sentiment.lakehouse.table_layout import (
+    BATCH_COLUMN,
+    CHANGE_FEED,
+    DEFAULT_LAYOUT,
+    INGEST_DATE,
+    ingest_date_of,
+)
 from tweet_sentiment.lakehouse.table_names import DAILY_TABLE, GOLD_TABLE, PARTIALS_TABLE, TOTALS_TABLE
 from tweet_sentiment.lakehouse.tables import partitioning, table_sql
 from tweet_sentiment.settings import HomeLayout

@@ -29,8 +29,15 @@ from tweet_sentiment.lakehouse.aggregates import (
 )
 from tweet_sentiment.lakehouse.delta_log import latest_version, live_files, partitions_changed, removes_data
 from tweet_sentiment.lakehouse.partition_writer import PartitionWriter, table_lock
+from tweet_sentiment.lakehouse.table_layout import (
+    BATCH_COLUMN,
+    CHANGE_FEED,
+    INGEST_DATE,
+    may_hold,
+    single_value,
+    value_range,
+)
 from tweet_sentiment.lakehouse.table_names import DAILY_TABLE, GOLD_TABLE, PARTIALS_TABLE, TOTALS_TABLE
-from tweet_sentiment.lakehouse.table_layout import BATCH_COLUMN, CHANGE_FEED, may_hold, single_value, value_range
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment.transforms.mention_aggregates import (
     COUNT_COLUMNS,
@@ -131,7 +138,7 @@ def refresh_partials(spark: SparkSession, layout: HomeLayout, gold_version: int,
         gold = _read(spark, layout.table(GOLD_TABLE), gold_version)
         if stale is not None:
             gold = gold.where(F.col(BATCH_COLUMN).isin(stale))
-        partials = mention_day_partials(gold, gold_version)
+        partials = mention_day_partials(gold, gold_version, carry=[c for c in (INGEST_DATE,) if c in gold.columns])
         what = f"{len(stale)} batches" if stale is not None else "all batches"
         PartitionWriter(spark).replace_partitions(partials, layout.table(PARTIALS_TABLE), BATCH_COLUMN, stale,
                                                   f"mention_sentiment: partials of {what} from gold v{gold_version}",

@@ -142,7 +142,7 @@ class PartitionWriter:
 
     @staticmethod
     def _writer(frame: DataFrame, layout: Sequence[str], user_metadata: str,
-                properties: Mapping[str, str] | None, merge_schema: bool = True):  # noqa: ANN205 (DataFrameWriter)
+                properties: Mapping[str, str] | None, merge_schema: bool = True):
         writer = frame.write.format("delta").option("userMetadata", user_metadata).partitionBy(*layout)
         if merge_schema:
             writer = writer.option("mergeSchema", "true")

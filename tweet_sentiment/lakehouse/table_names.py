@@ -1,5 +1,5 @@
 """The lakehouse's Delta tables by name, spelled once. Each is also the key of the asset that writes it, except
-`quarantine`, which the `bronze_quarantine` and `silver_quarantine` assets write as slices (`layer` = bronze, silver)."""
+`quarantine`, which the `bronze_quarantine` and `silver_quarantine` assets write as slices (its `layer` column)."""
 
 BRONZE_TABLE = "bronze_tweets"
 SILVER_TABLE = "silver_mentions"

@@ -3,7 +3,7 @@
 import json
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -32,7 +32,7 @@ _EMOJI = {"positive": ["😀", "😍", "🎉", "👍", ":)"], "negative": ["😞
 _HASHTAGS = ["#fail", "#win", "#monday", "#music", "#news", "#travel", "#tech", "#food"]
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_PACIFIC_DST_2009 = (datetime(2009, 3, 8, 10, tzinfo=timezone.utc), datetime(2009, 11, 1, 9, tzinfo=timezone.utc))
+_PACIFIC_DST_2009 = (datetime(2009, 3, 8, 10, tzinfo=UTC), datetime(2009, 11, 1, 9, tzinfo=UTC))
 
 
 def twitter_date(instant: datetime) -> str:
@@ -75,7 +75,7 @@ def generate_tweets(count: int, seed: int = 42, start: datetime | None = None) -
     handles = _handles(rng, max(50, count // 20))
     users = _handles(random.Random(seed + 1), max(20, count // 10))
     weights = [1.0 / (rank + 1) for rank in range(len(handles))]
-    instant = start or datetime(2009, 4, 6, 12, 0, tzinfo=timezone.utc)
+    instant = start or datetime(2009, 4, 6, 12, 0, tzinfo=UTC)
     for _ in range(count):
         instant += timedelta(seconds=rng.randint(1, 90))
         sentiment = rng.choices(SENTIMENTS, weights=(0.3, 0.35, 0.35))[0]

@@ -6,7 +6,7 @@ Every version of a source file (path, size, mtime) gets one row, whatever became
 | ---------- | ------- |
 | ingested   | part of `batch`; bronze reads exactly its `size` bytes and checks their SHA-256 |
 | duplicate  | same content as `duplicate_of`, which was ingested; skipped |
-| modified   | a new version of a path already ingested, not re-ingested (`allow_overwrites` off); `batch` holds the old one |
+| modified   | a new version of an ingested path, not re-ingested (`allow_overwrites` off); `batch`: the old one |
 | unchanged  | a new mtime with the same content as the ingested version (a `touch`); nothing to do |
 | superseded | an ingested version replaced by a newer one (`allow_overwrites` on); its batch is re-run without it |
 
@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tweet_sentiment.locks import file_lock
@@ -203,7 +203,8 @@ class Manifest:
     def known_files(self) -> dict[tuple[str, int, int], str]:
         """(path, size, mtime_ns) -> status of every file version already registered."""
         with self._connect() as conn:
-            return {(p, s, m): status for p, s, m, status in conn.execute("SELECT path, size, mtime_ns, status FROM files")}
+            rows = conn.execute("SELECT path, size, mtime_ns, status FROM files")
+            return {(p, s, m): status for p, s, m, status in rows}
 
     def register(self, files: Sequence[SourceFile], max_files: int, max_bytes: int, allow_overwrites: bool = False,
                  now: datetime | None = None) -> Registration:
@@ -212,7 +213,7 @@ class Manifest:
         A file another registrar took since it was listed is skipped. With `allow_overwrites`, a new version of an
         ingested path is ingested, and the batch that held the old version gets a new revision (re-run without it).
         """
-        created = now or datetime.now(timezone.utc)
+        created = now or datetime.now(UTC)
         stamp = created.isoformat()
         outcome = Registration()
         with self._connect() as conn:
@@ -276,7 +277,8 @@ class Manifest:
     def _record(conn: sqlite3.Connection, f: SourceFile, status: str, batch: str | None, duplicate_of: str | None,
                 stamp: str) -> None:
         conn.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, size, mtime_ns) DO "
-                     "UPDATE SET status = excluded.status, batch = excluded.batch, duplicate_of = excluded.duplicate_of",
+                     "UPDATE SET status = excluded.status, batch = excluded.batch, "
+                     "duplicate_of = excluded.duplicate_of",
                      (f.path, f.size, f.mtime_ns, f.sha256, status, batch, duplicate_of, stamp))
 
     @staticmethod

@@ -61,7 +61,7 @@ def run_benchmark(pyfunc_predict: Callable[[pd.DataFrame], pd.DataFrame], loaded
         model = loaded.model if precision != "int8" else _copy(loaded).model
         classifier = SentimentClassifier(model, loaded.tokenizer, precision=precision)
         score_texts(classifier, texts[:64])
-        seconds = _timed(lambda: score_texts(classifier, texts, batch_size=batch_size))
+        seconds = _timed(lambda classifier=classifier: score_texts(classifier, texts, batch_size=batch_size))
         recall = (evaluate(LoadedSource(classifier.model, loaded.tokenizer, loaded.source, loaded.base_model), dev,
                            precision="fp32" if precision == "int8" else precision)["macro_recall"]
                   if dev is not None else None)
@@ -100,7 +100,7 @@ def _legacy_predict(tracking_uri: str | None, home: Path | None, input_path: Pat
             began = time.perf_counter()
             scored = pyfunc.predict(pd.DataFrame({"text": texts}), params={"batch_size": batch_size})
             scoring += time.perf_counter() - began
-            for row, label, score in zip(chunk, scored["predicted_sentiment"], scored["predicted_score"]):
+            for row, label, score in zip(chunk, scored["predicted_sentiment"], scored["predicted_score"], strict=True):
                 sink.write(json.dumps({**row, "predicted_sentiment": label, "predicted_score": float(score)},
                                       ensure_ascii=False) + "\n")
     return scoring
@@ -160,7 +160,8 @@ def predict_benchmark(tracking_uri: str | None, home: Path | None, input_path: P
     result["after_vs_before_scoring"] = legacy_scoring / new_scoring
     result["after_scoring_vs_gold"] = gold_scoring / new_scoring
     before, after = _labels(work_dir / "legacy.jsonl"), _labels(work_dir / "predict.jsonl")
-    result["labels_differing_from_before"] = sum(a != b for a, b in zip(before, after)) + abs(len(before) - len(after))
+    differing = sum(a != b for a, b in zip(before, after, strict=False)) + abs(len(before) - len(after))
+    result["labels_differing_from_before"] = differing
     log.info("predict benchmark: %s", result)
     return result
 

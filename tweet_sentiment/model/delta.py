@@ -40,7 +40,8 @@ def compress(tuned: Mapping[str, torch.Tensor], base: Mapping[str, torch.Tensor]
         reference = base.get(name)
         if reference is not None and torch.equal(weight, reference):
             continue  # frozen in training (e.g. the word embeddings): the base already has it
-        if reference is not None and name.startswith(_LOW_RANK_PREFIX) and weight.ndim == 2 and min(weight.shape) > rank:
+        low_rank = name.startswith(_LOW_RANK_PREFIX) and weight.ndim == 2 and min(weight.shape) > rank
+        if reference is not None and low_rank:
             u, v = low_rank_factors(weight.float() - reference.float(), rank)
             shipped[name + _U], shipped[name + _U_SCALE] = _quantize_rows(u)
             shipped[name + _V], shipped[name + _V_SCALE] = _quantize_rows(v)

@@ -28,7 +28,7 @@ def evaluate(loaded: LoadedSource, frame: pd.DataFrame, logits_only: bool = Fals
     nll = float(-np.log(np.clip(probs[np.arange(len(truth)), truth], 1e-12, 1.0)).mean())
     return {
         "macro_recall": round(float(recalls.mean()), 4),
-        "recall": {label: round(float(r), 4) for label, r in zip(LABELS, recalls)},
+        "recall": {label: round(float(r), 4) for label, r in zip(LABELS, recalls, strict=True)},
         "f1_pn": round(float(f1_score(truth, predicted, labels=[0, 2], average="macro")), 4),
         "accuracy": round(float(accuracy_score(truth, predicted)), 4),
         "nll": round(nll, 4),

@@ -10,8 +10,7 @@ from matplotlib.figure import Figure
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunStatus
 
-from tweet_sentiment.model.registry import (EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND, configure,
-                                            mark_model_training)
+from tweet_sentiment.model.registry import EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND, configure, mark_model_training
 from tweet_sentiment.settings import HomeLayout
 
 EVALUATION_EXPERIMENT = "tweet_sentiment_evaluation"

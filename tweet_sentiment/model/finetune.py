@@ -158,7 +158,7 @@ def train_full(data_dir: Path, out_dir: Path, config: TrainConfig, progress: Pro
     train_seconds = time.time() - started
     save_delta(tuned, base, config.delta_rank, out_dir)
     training = {"compression": compression_costs(model, tokenizer, tuned, base, splits.dev, config),
-                "train_tweets": len(targets), "train_class_counts": dict(zip(LABELS, counts.tolist())),
+                "train_tweets": len(targets), "train_class_counts": dict(zip(LABELS, counts.tolist(), strict=True)),
                 "train_seconds": round(train_seconds, 1), "steps": step,
                 "selected_step": best_step if best_state is not None else step, "held_out_curve": curve}
     return calibrate_and_report(out_dir, splits, config, training)

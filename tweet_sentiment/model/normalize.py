@@ -38,7 +38,8 @@ def _emoji_words(text: str) -> str:
 
 
 def normalize_tweet(text: str | None) -> str:
-    """Normalise one tweet: decode `\\uXXXX` escapes and HTML entities, @handles -> @user, URLs -> http, emoji -> words."""
+    """Normalise one tweet: decode `\\uXXXX` escapes and HTML entities, @handles -> @user, URLs -> http, emoji ->
+    words."""
     if not text:
         return ""
     text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)

@@ -86,7 +86,7 @@ def predict_file(classifier: SentimentClassifier, input_path: Path, output_path:
                     on_rows(rows)
 
             scored = score_texts(classifier, [_text(row) for row in chunk], batch_size=batch_size, on_batch=advance)
-            for row, label, score in zip(chunk, scored[PREDICTED_SENTIMENT], scored[PREDICTED_SCORE]):
+            for row, label, score in zip(chunk, scored[PREDICTED_SENTIMENT], scored[PREDICTED_SCORE], strict=True):
                 sink.write(json.dumps({**row, PREDICTED_SENTIMENT: label, PREDICTED_SCORE: float(score)},
                                       ensure_ascii=False) + "\n")
             if on_rows is not None and len(chunk) > done:

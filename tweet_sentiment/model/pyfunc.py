@@ -51,7 +51,7 @@ class SentimentPyfunc(mlflow.pyfunc.PythonModel):
 
     # model_input is deliberately unannotated: MLflow turns a predict type hint into its own input validation,
     # which would override the explicit signature (DataFrame with a `text` column) logged with the model.
-    def predict(self, context: mlflow.pyfunc.PythonModelContext | None, model_input,  # noqa: ANN001
+    def predict(self, context: mlflow.pyfunc.PythonModelContext | None, model_input,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
         """DataFrame[predicted_sentiment (NEG/NEU/POS), predicted_score (probability, 0-1)], one row per text."""
         batch_size = int((params or {}).get("batch_size", self.batch_size))

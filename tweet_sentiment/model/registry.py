@@ -17,8 +17,8 @@ import mlflow.pyfunc
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
-from tweet_sentiment.model.contract import DEFAULT_MODEL_CONFIG, INPUT_EXAMPLE, MODEL_ARTIFACT, SIGNATURE
 from tweet_sentiment.locks import file_lock
+from tweet_sentiment.model.contract import DEFAULT_MODEL_CONFIG, INPUT_EXAMPLE, MODEL_ARTIFACT, SIGNATURE
 from tweet_sentiment.settings import HomeLayout
 
 if TYPE_CHECKING:  # torch and transformers load only where a model is registered or scored
@@ -182,7 +182,8 @@ class Registration:
 
 
 def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str:
-    """A browser link for a tracking server, else the `runs:/` URI (open it with `mlflow ui --backend-store-uri ...`)."""
+    """A browser link for a tracking server, else the `runs:/` URI (open it with `mlflow ui --backend-store-uri
+    ...`)."""
     if tracking_uri.startswith(("http://", "https://")):
         return f"{tracking_uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
     return f"runs:/{run_id}"

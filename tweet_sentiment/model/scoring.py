@@ -36,7 +36,7 @@ def predict_proba(classifier: SentimentClassifier, texts: Sequence[str | None], 
     with torch.inference_mode(), autocast:
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
-            batch = classifier.tokenizer.pad({key: [encoded[key][k] for k in chunk] for key in encoded.keys()},
+            batch = classifier.tokenizer.pad({key: [encoded[key][k] for k in chunk] for key in encoded},
                                              return_tensors="pt")
             logits = forward_logits(classifier.model, batch).float()
             chunk_probs = torch.softmax(logits, dim=-1).numpy()[:, classifier.columns]

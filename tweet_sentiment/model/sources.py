@@ -104,7 +104,8 @@ def _hub_reachable(timeout_s: float) -> str | None:
 
 
 def load_hub(model_id: str, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> LoadedSource:
-    """A hub model such as `cardiffnlp/twitter-roberta-base-sentiment-latest`; fails fast when the hub is unreachable."""
+    """A hub model such as `cardiffnlp/twitter-roberta-base-sentiment-latest`; fails fast when the hub is
+    unreachable."""
     try:  # already in the local HuggingFace cache: no network needed
         model = AutoModelForSequenceClassification.from_pretrained(model_id, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(model_id, local_files_only=True)
@@ -136,4 +137,5 @@ def load_source(source: str = BUILTIN) -> LoadedSource:
         return LoadedSource(model.eval(), tokenizer, str(path.resolve()), base)
     if source.count("/") == 1 and not source.startswith((".", "/", "~")):
         return load_hub(source)
-    raise ModelSourceError(f"unknown model source {source!r}: use 'builtin', a local model folder, or a hub id owner/name")
+    raise ModelSourceError(f"unknown model source {source!r}: use 'builtin', a local model folder, or a hub id "
+                           "owner/name")

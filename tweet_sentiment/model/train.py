@@ -4,17 +4,13 @@ The lower layers stay frozen and their outputs are computed once and cached, so 
 back-propagates through) only the top layers: on two CPU cores this is what makes real fine-tuning affordable.
 """
 
-import json
 import logging
 import math
 import random
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
 from safetensors.torch import save_file
@@ -38,6 +34,9 @@ from tweet_sentiment.model.training_setup import (
 )
 
 log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = TrainConfig()
+"""The recipe of the shipped adapter (a frozen dataclass, so one shared default is safe)."""
 
 
 def _lora_model(config: TrainConfig) -> torch.nn.Module:
@@ -66,7 +65,7 @@ def _cache_lower_layers(bert: torch.nn.Module, tokenizer: AutoTokenizer, encoded
     cache: list[torch.Tensor | None] = [None] * len(lengths)
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
-        batch = tokenizer.pad({k: [encoded[k][i] for i in chunk] for k in encoded.keys()}, return_tensors="pt")
+        batch = tokenizer.pad({k: [encoded[k][i] for i in chunk] for k in encoded}, return_tensors="pt")
         hidden = bert.embeddings(input_ids=batch["input_ids"], token_type_ids=batch.get("token_type_ids"))
         extended = _extended_mask(bert, hidden, batch["attention_mask"])
         for layer in bert.encoder.layer[:frozen]:
@@ -126,7 +125,7 @@ def _macro_recall(model: torch.nn.Module, cache: list[torch.Tensor], targets: np
     return float(recall_score(targets, predicted, labels=range(len(LABELS)), average="macro", zero_division=0))
 
 
-def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
+def train(data_dir: Path, out_dir: Path, config: TrainConfig = DEFAULT_CONFIG,
           progress: ProgressCallback | None = None) -> dict:
     """Train on every SemEval file but the dev set; write the shipped part, assembly.json and training_report.json
     to OUT_DIR (`config.method`: a LoRA adapter, or the compressed delta of full fine-tuning)."""
@@ -207,7 +206,7 @@ def train(data_dir: Path, out_dir: Path, config: TrainConfig = TrainConfig(),
     # Half precision halves the shipped size; merging fp16 deltas into the fp32 base loses nothing measurable.
     state = {k: v.detach().to(torch.float16).contiguous() for k, v in get_peft_model_state_dict(model).items()}
     save_file(state, str(out_dir / "adapter_model.safetensors"))
-    training = {"train_tweets": int(len(targets)), "train_class_counts": dict(zip(LABELS, counts.tolist())),
+    training = {"train_tweets": len(targets), "train_class_counts": dict(zip(LABELS, counts.tolist(), strict=True)),
                 "train_seconds": round(train_seconds, 1), "steps": step,
                 "selected_step": best_step if best_state is not None else step, "held_out_curve": curve}
     return calibrate_and_report(out_dir, splits, config, training)

@@ -144,7 +144,7 @@ def calibrate_and_report(out_dir: Path, splits: SemevalSplits, config: TrainConf
                    + ("checkpoint with the best macro-recall on held-out training tweets; " if config.select_every > 0
                       else "") + "temperature fitted on held-out training tweets"),
         "data": {**{k: v for k, v in training.items() if k.startswith("train_") and k != "train_seconds"},
-                 "calibration_tweets": int(len(calibration)), "dev_file": DEV_FILE, "dev_tweets": int(len(splits.dev))},
+                 "calibration_tweets": len(calibration), "dev_file": DEV_FILE, "dev_tweets": len(splits.dev)},
         "config": asdict(config),
         "temperature": temperature,
         "train_seconds": training["train_seconds"],

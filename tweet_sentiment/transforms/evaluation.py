@@ -83,10 +83,10 @@ def classification_metrics(cells: Cells) -> dict:
         "rows": rows,
         "accuracy": float(accuracy_score(given, predicted, sample_weight=weights)),
         "macro_precision": float(macro[0]), "macro_recall": float(macro[1]), "macro_f1": float(macro[2]),
-        "precision": {label: float(v) for label, v in zip(LABELS, precision)},
-        "recall": {label: float(v) for label, v in zip(LABELS, recall)},
-        "f1": {label: float(v) for label, v in zip(LABELS, f1)},
-        "support": {label: int(v) for label, v in zip(LABELS, support)},
+        "precision": {label: float(v) for label, v in zip(LABELS, precision, strict=True)},
+        "recall": {label: float(v) for label, v in zip(LABELS, recall, strict=True)},
+        "f1": {label: float(v) for label, v in zip(LABELS, f1, strict=True)},
+        "support": {label: int(v) for label, v in zip(LABELS, support, strict=True)},
         "confusion_matrix": matrix.tolist(),
     }
 

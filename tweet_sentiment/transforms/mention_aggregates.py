@@ -6,10 +6,10 @@ re-scored) is applied by adding signed counts. First and last tweet are not: a m
 min/max recomputed from the partials that remain, for that mention only.
 """
 
+from collections.abc import Sequence
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-
-from tweet_sentiment.lakehouse.table_layout import INGEST_DATE
 
 COUNTS = {"negative": "NEG", "neutral": "NEU", "positive": "POS"}
 COUNT_COLUMNS = (*COUNTS, "total")
@@ -24,12 +24,13 @@ def _count_of(label: str) -> Column:
     return F.sum((F.col("predicted_sentiment") == label).cast("long"))
 
 
-def mention_day_partials(gold: DataFrame, gold_version: int) -> DataFrame:
+def mention_day_partials(gold: DataFrame, gold_version: int, carry: Sequence[str] = ()) -> DataFrame:
     """Each batch's contribution: per (batch, mention, UTC day) its first and last tweet and predicted counts,
-    stamped with the gold version they were computed from (so a partial older than its gold batch is found). Gold's
-    storage column `ingest_date`, where it has one, is carried over, so a batch's partials sit in its date partition."""
+    stamped with the gold version they were computed from (so a partial older than its gold batch is found). The
+    `carry` columns of gold (constant per batch: a storage column) are kept, so a batch's partials sit where its gold
+    rows do."""
     counts = [F.coalesce(_count_of(label), F.lit(0)).alias(name) for name, label in COUNTS.items()]
-    storage = [INGEST_DATE] if INGEST_DATE in gold.columns else []
+    storage = list(carry)
     return gold.groupBy("batch", "mention", F.to_date("timestamp").alias("day"), *storage).agg(
         F.min("timestamp").alias("min_timestamp"), F.max("timestamp").alias("max_timestamp"), *counts,
         F.count(F.lit(1)).alias("total")).select(

@@ -5,7 +5,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tweet_sentiment.bench.freshness import (
-    MENTIONS, Milestone, RunTimeline, breakdown, delta_files, mentions_reflect, warm_median, where_time_goes)
+    MENTIONS,
+    Milestone,
+    RunTimeline,
+    breakdown,
+    delta_files,
+    mentions_reflect,
+    warm_median,
+    where_time_goes,
+)
 from tweet_sentiment.settings import HomeLayout
 
 

@@ -34,7 +34,8 @@ from tweet_sentiment.landing.manifest import Manifest
 from tweet_sentiment.settings import HomeLayout
 layout = HomeLayout.resolve(sys.argv[1])
 instance = open_instance(layout)
-(batch,) = discover(Manifest(layout.manifest), Path(sys.argv[2]), None, DiscoveryLimits(quiet_seconds=0)).registration.batches
+found = discover(Manifest(layout.manifest), Path(sys.argv[2]), None, DiscoveryLimits(quiet_seconds=0))
+(batch,) = found.registration.batches
 instance.add_dynamic_partitions("batches", [batch.key])
 print(batch.key)
 """

@@ -6,13 +6,13 @@ import re
 import dagster as dg
 import pytest
 
-from tweet_sentiment.landing.manifest import Manifest
 from tweet_sentiment.commands import batches as runner
 from tweet_sentiment.defs.bronze import bronze
 from tweet_sentiment.defs.jobs import batch_pipeline
 from tweet_sentiment.defs.sensors import source_files_sensor
 from tweet_sentiment.defs.silver import silver
 from tweet_sentiment.landing.generate import write_source_files
+from tweet_sentiment.landing.manifest import Manifest
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment_tests.helpers import read_table
 

@@ -5,11 +5,11 @@ import os
 
 from dagster._core.storage.dagster_run import DagsterRun
 
+from tweet_sentiment.commands.landing_watcher import REQUESTER, launch_finished, run_tags
 from tweet_sentiment.defs.resources import TweetSentimentHome
 from tweet_sentiment.defs.sensors import RUN_KEY_TAG
 from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment.landing.watcher import watch
-from tweet_sentiment.commands.landing_watcher import REQUESTER, launch_finished, run_tags
 from tweet_sentiment_tests.defs.test_sensors import _fresh, _tick
 
 

@@ -11,9 +11,9 @@ from dagster._core.instance.ref import InstanceRef
 from tweet_sentiment.lakehouse.delta_log import latest_version
 from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment.settings import HomeLayout
+from tweet_sentiment_tests.commands.cli_helpers import CLI, env_for
 from tweet_sentiment_tests.gold_helpers import register_tiny
 from tweet_sentiment_tests.helpers import read_table
-from tweet_sentiment_tests.commands.cli_helpers import CLI, env_for
 
 CONTENT = {"bronze_tweets": ["source_file", "line_number", "date", "user", "text", "sentiment"],
            "silver_mentions": ["timestamp", "mention", "cleaned_text", "sentiment"],

@@ -49,7 +49,7 @@ def test_predict_without_registered_model_fails_clearly(tmp_path: Path) -> None:
     assert "model register" in str(result.exception)
 
 
-def test_register_offline_hub_id_fails_clearly(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_register_offline_hub_id_fails_clearly(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = CliRunner().invoke(model, ["register", "--home", str(tmp_path), "--source",
                                         "finiteautomata/bertweet-base-sentiment-analysis"])

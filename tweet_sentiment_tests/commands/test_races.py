@@ -7,8 +7,9 @@ import sys
 import pytest
 
 from tweet_sentiment.landing.generate import write_source_files
-from tweet_sentiment_tests.gold_helpers import register_tiny
 from tweet_sentiment_tests.commands.cli_helpers import CLI, DAEMON_STYLE_RUN, REGISTER, assert_whole, env_for, race
+from tweet_sentiment_tests.gold_helpers import register_tiny
+
 
 @pytest.mark.slow
 def test_two_runs_at_once_on_fresh_initialised_and_populated_homes(tmp_path, spark):

@@ -5,12 +5,17 @@ import pytest
 from mlflow import MlflowClient
 
 from tweet_sentiment.defs.evaluation import sentiment_batch_metrics, sentiment_evaluation
+from tweet_sentiment.defs.gold import gold_predictions
 from tweet_sentiment.defs.production_model import production_model
 from tweet_sentiment.defs.silver import silver
-from tweet_sentiment.defs.gold import gold_predictions
 from tweet_sentiment.model.registry import EXPERIMENT_KIND_TAG, MLFLOW_UI_ENV_VAR, MODEL_TRAINING_KIND, tracking_uri_for
-from tweet_sentiment_tests.gold_helpers import (gold_row, known_answer_rows, materialization_metadata, with_registry,
-                                                write_gold)
+from tweet_sentiment_tests.gold_helpers import (
+    gold_row,
+    known_answer_rows,
+    materialization_metadata,
+    with_registry,
+    write_gold,
+)
 from tweet_sentiment_tests.helpers import read_table
 
 UPSTREAM = [production_model, *silver.to_source_assets()]  # gold's inputs, so that gold can be loaded

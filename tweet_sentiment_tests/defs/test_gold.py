@@ -2,21 +2,24 @@
 
 import json
 
-import pytest
-
 import dagster as dg
 import pandas as pd
+import pytest
 from dagster._core.definitions.data_version import StaleStatus
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
 from tweet_sentiment.commands import gold_steps
+from tweet_sentiment.defs.asset_keys import GOLD
 from tweet_sentiment.defs.bronze import bronze
 from tweet_sentiment.defs.evaluation import sentiment_batch_metrics
-from tweet_sentiment.defs.asset_keys import GOLD
 from tweet_sentiment.defs.gold import gold_predictions, gold_profile, predictions_check
 from tweet_sentiment.defs.model import MlflowRegistry
-from tweet_sentiment.defs.production_model import (observed_version, production_model, production_model_sensor,
-                                                   report_production_model)
+from tweet_sentiment.defs.production_model import (
+    observed_version,
+    production_model,
+    production_model_sensor,
+    report_production_model,
+)
 from tweet_sentiment.defs.silver import silver
 from tweet_sentiment.model.registry import load_production_model
 from tweet_sentiment.settings import HomeLayout

@@ -2,16 +2,21 @@
 
 import dagster as dg
 
+from tweet_sentiment.defs.asset_keys import PARTIALS
 from tweet_sentiment.defs.automation import aggregates_behind
 from tweet_sentiment.defs.gold import gold_predictions
-from tweet_sentiment.defs.asset_keys import PARTIALS
 from tweet_sentiment.defs.mention_sentiment import mention_sentiment, mention_sentiment_partials
 from tweet_sentiment.defs.production_model import production_model
 from tweet_sentiment.defs.silver import silver
 from tweet_sentiment.lakehouse.delta_io_manager import READ_FROM_KEY
 from tweet_sentiment.settings import HomeLayout
-from tweet_sentiment_tests.gold_helpers import (gold_row, loaded_input_metadata, materialization_metadata,
-                                                 with_registry, write_gold)
+from tweet_sentiment_tests.gold_helpers import (
+    gold_row,
+    loaded_input_metadata,
+    materialization_metadata,
+    with_registry,
+    write_gold,
+)
 from tweet_sentiment_tests.helpers import read_table
 
 UPSTREAM = [production_model, *silver.to_source_assets()]  # gold's inputs, so that gold can be loaded

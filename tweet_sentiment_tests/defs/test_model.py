@@ -7,8 +7,13 @@ import pandas as pd
 import pytest
 
 from tweet_sentiment.defs.asset_keys import SENTIMENT_MODEL
-from tweet_sentiment.defs.model import (REPORTED_BY_TAG, MlflowRegistry, mlflow_resources, report_cli_registration,
-                                        sentiment_model)
+from tweet_sentiment.defs.model import (
+    REPORTED_BY_TAG,
+    MlflowRegistry,
+    mlflow_resources,
+    report_cli_registration,
+    sentiment_model,
+)
 from tweet_sentiment.model.registry import MLFLOW_UI_ENV_VAR, register_source
 from tweet_sentiment_tests.tiny_model import build_tiny_model
 

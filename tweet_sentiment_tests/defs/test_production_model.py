@@ -4,8 +4,8 @@ import pytest
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from tweet_sentiment.defs.production_model import observation
-from tweet_sentiment.model.spark_scoring import ModelRef
 from tweet_sentiment.model.registry import MLFLOW_UI_ENV_VAR
+from tweet_sentiment.model.spark_scoring import ModelRef
 
 REF = ModelRef("HF_TWEET_SENTIMENT", "3", "sqlite:///x.db")
 

@@ -2,8 +2,14 @@
 
 import dagster as dg
 
-from tweet_sentiment.defs.quality import (counts_table, non_null_check, numeric_metadata, quarantine_rate_check,
-                                          rounded, top_table)
+from tweet_sentiment.defs.quality import (
+    counts_table,
+    non_null_check,
+    numeric_metadata,
+    quarantine_rate_check,
+    rounded,
+    top_table,
+)
 
 
 def _rows(value: dg.MetadataValue) -> list[dict]:

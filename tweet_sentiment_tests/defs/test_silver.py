@@ -5,7 +5,8 @@ from tweet_sentiment.defs.silver import silver
 from tweet_sentiment_tests.helpers import read_table, register_batches
 
 LINES = [
-    '{"date": "Mon Apr 06 22:19:45 PDT 2009", "user": "a", "text": "@Bob and @bob love @al_1", "sentiment": "positive"}',
+    '{"date": "Mon Apr 06 22:19:45 PDT 2009", "user": "a", "text": "@Bob and @bob love @al_1", '
+    '"sentiment": "positive"}',
     '{"date": "Mon Apr 06 22:20:00 PDT 2009", "user": "b", "text": "no mentions here", "sentiment": "negative"}',
     '{"date": "someday", "user": "c", "text": "@carl bad date", "sentiment": "neutral"}',
 ]

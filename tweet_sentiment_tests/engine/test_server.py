@@ -1,6 +1,7 @@
 """The engine's process handling: supervision (a watched process, one process group), its recorded state, the
 pinger that keeps Python workers warm, and `engine status` on a home without an engine."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -45,10 +46,8 @@ def test_the_supervised_group_ends_with_the_watched_process():
         assert _wait_gone(group)
     finally:
         watched.kill()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(supervisor.pid, 9)
-        except ProcessLookupError:
-            pass
 
 
 def test_state_round_trips_and_a_broken_file_reads_as_no_engine(tmp_path):
@@ -87,7 +86,5 @@ def test_an_engine_stops_itself_when_its_home_is_deleted(tmp_path):
         shutil.rmtree(layout.root)  # `rm -rf` of the home: nothing else would ever stop this engine
         assert _wait_gone(group, timeout_s=60)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(state.pid, 9)  # whatever is left of the group, if the test failed
-        except ProcessLookupError:
-            pass

@@ -2,7 +2,12 @@
 
 from pathlib import Path
 
-from tweet_sentiment.engine.spark_config import delta_packages, delta_spark_config, remember_delta_jars, resolved_delta_jars
+from tweet_sentiment.engine.spark_config import (
+    delta_packages,
+    delta_spark_config,
+    remember_delta_jars,
+    resolved_delta_jars,
+)
 
 
 def test_resolved_jars_are_reused_while_they_exist(tmp_path: Path, monkeypatch):

@@ -1,6 +1,7 @@
 """The supervisor's reasons to stop a server it runs, with a small Python server standing in for the engine's JVM: its
 home folder deleted, and an idle limit that counts connected clients and keepers but not the pinger."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -55,10 +56,8 @@ def _ended(process: subprocess.Popen, timeout_s: float = 60) -> bool:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, 9)
-    except ProcessLookupError:
-        pass
     process.wait()
 
 

@@ -1,5 +1,4 @@
 import dagster as dg
-import pytest
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 

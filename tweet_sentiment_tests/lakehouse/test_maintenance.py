@@ -36,7 +36,7 @@ def _rows(spark, layout: HomeLayout, table: str) -> list[tuple]:
 
 def test_retention_shorter_than_the_longest_run_is_refused():
     check_retention(168, 2.5)
-    with pytest.raises(RetentionTooShortError, match="2.50 h"):
+    with pytest.raises(RetentionTooShortError, match=r"2\.50 h"):
         check_retention(1, 2.5)
     with pytest.raises(RetentionTooShortError, match="negative"):
         check_retention(-1, 0)
@@ -75,7 +75,8 @@ def test_maintenance_waits_for_the_tables_writer(spark, home):
     worker.join(timeout=600)
     (report,) = reports
     assert report.before.files == 2 and report.after.files == 1  # it saw the writer's commit, then compacted
-    newest = layout.table("gold_predictions") / "_delta_log" / f"{latest_version(layout.table('gold_predictions')):020d}.json"
+    gold = layout.table("gold_predictions")
+    newest = gold / "_delta_log" / f"{latest_version(gold):020d}.json"
     assert latest_version(layout.table("gold_predictions")) > written and "OPTIMIZE" in str(
         [commit_info(p)["operation"] for p in sorted(newest.parent.glob("*.json"))])
 

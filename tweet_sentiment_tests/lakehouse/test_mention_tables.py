@@ -6,11 +6,16 @@ from functools import partial
 import pytest
 from pyspark.sql import functions as F
 
-from tweet_sentiment.lakehouse.partition_writer import PartitionWriter
 from tweet_sentiment.lakehouse.delta_log import latest_version
+from tweet_sentiment.lakehouse.mention_tables import (
+    PARTIALS_TABLE,
+    partial_gold_versions,
+    refresh_partials,
+    stale_partials,
+    update_mention_tables,
+)
+from tweet_sentiment.lakehouse.partition_writer import PartitionWriter
 from tweet_sentiment.lakehouse.tables import table_sql
-from tweet_sentiment.lakehouse.mention_tables import (PARTIALS_TABLE, partial_gold_versions, refresh_partials,
-                                                      stale_partials, update_mention_tables)
 from tweet_sentiment.settings import HomeLayout
 from tweet_sentiment.transforms.mention_aggregates import TOTAL_COLUMNS, mention_day_partials
 from tweet_sentiment.transforms.mention_sentiment import mention_sentiment
@@ -79,8 +84,8 @@ def test_partials_written_by_the_batch_run_are_not_recomputed(spark, home):
     gold_version = latest_version(layout.table("gold_predictions"))
     gold = read_table(spark, home, "gold_predictions").where("batch = 'b2'")
     # What the mention_sentiment_partials asset does in the batch run, before the aggregate runs.
-    PartitionWriter(spark).replace_partitions(mention_day_partials(gold, gold_version), layout.table(PARTIALS_TABLE),
-                                              "batch", ["b2"], "t")
+    partials = mention_day_partials(gold, gold_version, ["ingest_date"])
+    PartitionWriter(spark).replace_partitions(partials, layout.table(PARTIALS_TABLE), "batch", ["b2"], "t")
     update = update_mention_tables(spark, layout)
     assert update.partials_recomputed == [] and update.modes["mention_sentiment"] == "incremental"
     _assert_equal_to_rebuild(spark, home)
@@ -123,8 +128,8 @@ def test_partial_versions_come_from_file_statistics_until_files_hold_several_bat
     for batch in ("b1", "b2"):
         gold = read_table(spark, home, "gold_predictions").where(F.col("batch") == batch)
         version = latest_version(layout.table("gold_predictions"))
-        PartitionWriter(spark).replace_partitions(mention_day_partials(gold, version - (batch == "b1")), partials,
-                                                  "batch", [batch], "t")
+        computed = mention_day_partials(gold, version - (batch == "b1"), ["ingest_date"])
+        PartitionWriter(spark).replace_partitions(computed, partials, "batch", [batch], "t")
     gold_version = latest_version(layout.table("gold_predictions"))
     assert partial_gold_versions(partials, ["b1", "b2", "b9"]) == {"b1": gold_version - 1, "b2": gold_version}
     spark.sql(f"OPTIMIZE {table_sql(partials)}").collect()  # one file for both batches: the log cannot tell

@@ -1,6 +1,6 @@
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tweet_sentiment.landing.generate import generate_tweets, twitter_date, write_source_files
 
@@ -8,8 +8,8 @@ TWITTER_DATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} \d{2} \
 
 
 def test_twitter_date_uses_pacific_daylight_time_in_april():
-    assert twitter_date(datetime(2009, 4, 7, 5, 19, 45, tzinfo=timezone.utc)) == "Mon Apr 06 22:19:45 PDT 2009"
-    assert twitter_date(datetime(2009, 1, 3, 18, 0, tzinfo=timezone.utc)) == "Sat Jan 03 10:00:00 PST 2009"
+    assert twitter_date(datetime(2009, 4, 7, 5, 19, 45, tzinfo=UTC)) == "Mon Apr 06 22:19:45 PDT 2009"
+    assert twitter_date(datetime(2009, 1, 3, 18, 0, tzinfo=UTC)) == "Sat Jan 03 10:00:00 PST 2009"
 
 
 def test_generated_tweets_are_seeded_and_realistic():

@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import pytest
 
 from tweet_sentiment.landing.manifest import Manifest, SourceFile, batch_key_for, content_digest, plan_batches
@@ -17,9 +19,9 @@ def test_plan_batches_respects_file_and_byte_limits():
 
 def test_batch_keys_are_safe_and_run_keys_depend_on_content():
     files = [_file("a,b|c")]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    key = batch_key_for(files, datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    key = batch_key_for(files, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert key.startswith("b20260102T030405-") and not set(key) & set(",/|: ")
     assert content_digest(files) != content_digest([_file("a,b|c", sha="other")])
 

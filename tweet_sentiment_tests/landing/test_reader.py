@@ -12,7 +12,7 @@ from tweet_sentiment_tests.helpers import registered
 
 
 def _rows(table) -> list[tuple]:
-    return list(zip(*(table.column(name).to_pylist() for name in table.column_names)))
+    return list(zip(*(table.column(name).to_pylist() for name in table.column_names), strict=True))
 
 
 def test_a_file_that_grew_is_read_up_to_its_registered_size(tmp_path: Path) -> None:

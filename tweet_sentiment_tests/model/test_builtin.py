@@ -26,7 +26,7 @@ def test_smoke_training_writes_adapter_and_report(tmp_path: Path) -> None:
     data.mkdir()
     tweets = ["i love this", "worst day ever", "meeting at 3", "so happy today", "i hate mondays", "the bus is late"]
     labels = ["positive", "negative", "neutral", "positive", "negative", "neutral"]
-    lines = [f"{i}\t{label}\t{text}" for i, (label, text) in enumerate(zip(labels, tweets))]
+    lines = [f"{i}\t{label}\t{text}" for i, (label, text) in enumerate(zip(labels, tweets, strict=True))]
     (data / "twitter-2013train-A.txt").write_text("\n".join(lines * 1) + "\n")
     (data / "twitter-2016devtest-A.txt").write_text("100\tpositive\tgreat game\n101\tnegative\tawful game\n")
     report = train(data, tmp_path / "out", TrainConfig(epochs=1, batch_size=2, calibration_size=2))

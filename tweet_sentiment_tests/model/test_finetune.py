@@ -42,7 +42,7 @@ def test_full_smoke_training_ships_a_delta_that_rebuilds_the_model(tmp_path: Pat
     tweets = ["i love this", "worst day ever", "meeting at 3", "so happy today", "i hate mondays", "the bus is late"]
     labels = ["positive", "negative", "neutral", "positive", "negative", "neutral"]
     (data / "twitter-2013train-A.txt").write_text(
-        "".join(f"{i}\t{label}\t{text}\n" for i, (label, text) in enumerate(zip(labels, tweets))))
+        "".join(f"{i}\t{label}\t{text}\n" for i, (label, text) in enumerate(zip(labels, tweets, strict=True))))
     (data / "twitter-2016devtest-A.txt").write_text("100\tpositive\tgreat game\n101\tnegative\tawful game\n")
     shipped: dict[str, dict] = {}
     save_delta = finetune.save_delta

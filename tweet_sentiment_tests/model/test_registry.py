@@ -8,8 +8,14 @@ import pytest
 from mlflow import MlflowClient
 
 from tweet_sentiment.model.contract import SIGNATURE
-from tweet_sentiment.model.registry import (ALIAS, HASH_TAG, MODEL_NAME, load_production_model, register_source,
-                                            tracking_uri_for)
+from tweet_sentiment.model.registry import (
+    ALIAS,
+    HASH_TAG,
+    MODEL_NAME,
+    load_production_model,
+    register_source,
+    tracking_uri_for,
+)
 from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 

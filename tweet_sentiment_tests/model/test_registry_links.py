@@ -6,9 +6,20 @@ import pytest
 from mlflow import MlflowClient
 
 from tweet_sentiment.model.evaluation_runs import EVALUATION_EXPERIMENT, evaluation_experiment, evaluation_run_name
-from tweet_sentiment.model.registry import (EXPERIMENT, EXPERIMENT_KIND_TAG, MLFLOW_UI_ENV_VAR, MODEL_DESCRIPTION,
-                                            MODEL_NAME, MODEL_TRAINING_KIND, register_source, tracking_uri_for,
-                                            ui_artifact_url, ui_experiment_url, ui_model_version_url, ui_run_url)
+from tweet_sentiment.model.registry import (
+    EXPERIMENT,
+    EXPERIMENT_KIND_TAG,
+    MLFLOW_UI_ENV_VAR,
+    MODEL_DESCRIPTION,
+    MODEL_NAME,
+    MODEL_TRAINING_KIND,
+    register_source,
+    tracking_uri_for,
+    ui_artifact_url,
+    ui_experiment_url,
+    ui_model_version_url,
+    ui_run_url,
+)
 from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 

@@ -27,7 +27,7 @@ def test_load_splits_dedupes_and_keeps_dev_out(tmp_path: Path) -> None:
     splits = load_splits(tmp_path)
     assert sorted(splits.dev["tweet_id"]) == ["1", "2"]
     assert sorted(splits.train["tweet_id"]) == ["4", "5"]
-    assert dict(zip(splits.train["tweet_id"], splits.train["label"])) == {"4": "NEU", "5": "POS"}
+    assert dict(zip(splits.train["tweet_id"], splits.train["label"], strict=True)) == {"4": "NEU", "5": "POS"}
 
 
 def test_missing_dev_file_is_an_error(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def test_local_folder_source_maps_labels(tmp_path: Path) -> None:
 
 
 def test_folder_without_config_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ModelSourceError, match="no config.json"):
+    with pytest.raises(ModelSourceError, match=r"no config\.json"):
         load_source(str(tmp_path))
 
 

@@ -1,7 +1,12 @@
 from pyspark.sql import functions as F
 
-from tweet_sentiment.transforms.bronze import (bronze_rows, column_for_key, parse_lines, quarantine_rows,
-                                               reasons_and_extra_fields)
+from tweet_sentiment.transforms.bronze import (
+    bronze_rows,
+    column_for_key,
+    parse_lines,
+    quarantine_rows,
+    reasons_and_extra_fields,
+)
 from tweet_sentiment_tests.helpers import lines_frame
 
 GOOD = b'{"date": "Mon Apr 06 22:19:45 PDT 2009", "user": "u1", "text": "hi @Bob", "sentiment": "positive"}\n'
@@ -29,7 +34,7 @@ def test_every_line_is_either_a_bronze_row_or_quarantined_with_its_reason(spark,
     assert {r.source_file for r in rows + quarantined} == {str(path)}
     assert sorted(r.reason for r in quarantined) == sorted(BAD_LINES.values())
     assert {r.layer for r in quarantined} == {"bronze"}
-    assert any("{not json" == r.raw_record for r in quarantined)
+    assert any(r.raw_record == "{not json" for r in quarantined)
     (not_utf8,) = [r for r in quarantined if r.reason == "invalid_utf8"]
     assert not_utf8.raw_record is None and bytes(not_utf8.raw_bytes) + b"\n" in BAD_LINES  # the exact bytes
     assert sorted(r.line_number for r in rows) == [1, 10]  # line 2 and 3 are blank

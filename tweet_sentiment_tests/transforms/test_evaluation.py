@@ -1,7 +1,6 @@
 import pytest
 
-from tweet_sentiment.transforms.evaluation import (agreement_drift, classification_metrics, flat_metrics,
-                                                   summarize_gold)
+from tweet_sentiment.transforms.evaluation import agreement_drift, classification_metrics, flat_metrics, summarize_gold
 from tweet_sentiment_tests.gold_helpers import gold_frame, known_answer_rows
 
 

@@ -3,9 +3,15 @@ from datetime import datetime
 import pytest
 from pyspark.sql import functions as F
 
-from tweet_sentiment.transforms.silver import (clean_text, extract_mentions, parse_twitter_date,
-                                               silver_mentions, silver_quarantine, validate_tweets,
-                                               validation_profile)
+from tweet_sentiment.transforms.silver import (
+    clean_text,
+    extract_mentions,
+    parse_twitter_date,
+    silver_mentions,
+    silver_quarantine,
+    validate_tweets,
+    validation_profile,
+)
 
 BRONZE = "date string, user string, text string, sentiment string, source_file string"
 
