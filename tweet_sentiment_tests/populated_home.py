@@ -17,8 +17,9 @@ from tweet_sentiment.defs.silver import silver
 from tweet_sentiment.landing.generate import write_source_files
 from tweet_sentiment.model.registry import register_source
 from tweet_sentiment.settings import HomeLayout
-from tweet_sentiment_tests.gold_helpers import AGGREGATES_JOB, BATCH_JOB, LABEL_IDS
+from tweet_sentiment_tests.gold_helpers import AGGREGATES_JOB, BATCH_JOB
 from tweet_sentiment_tests.helpers import register_batches
+from tweet_sentiment_tests.model_store import LABEL_IDS
 from tweet_sentiment_tests.tiny_model import build_tiny_model
 
 TWEETS = 150
